@@ -1,0 +1,196 @@
+"""Cited text: the one parser and renderer for editor prose with citation markers.
+
+Editor text (summary, section bodies, conclusion) is a small Markdown subset (emphasis,
+links, lists, quotes) in blocks separated by blank lines, with markers such as ``[1]``.
+Validation, rendering, import and export all read it through this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import nh3
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+# A marker is a bracketed number; markers separated only by spaces form one group.
+MARKER_RE = re.compile(r"\[(\d+)\]")
+MARKER_GROUP_RE = re.compile(rf"{MARKER_RE.pattern}(?:[ \t\u00a0]*{MARKER_RE.pattern})*")
+# Reference numbers above this are typos, not citations.
+HIGHEST_REFERENCE_NUMBER = 9999
+
+BLOCK_KINDS = {
+    "paragraph_open": "paragraph",
+    "bullet_list_open": "list",
+    "ordered_list_open": "list",
+    "blockquote_open": "quote",
+}
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One top-level block of cited text: a paragraph, a list or a quote."""
+
+    number: int  # 1-based, in reading order
+    line: int  # 1-based line of the text where the block starts
+    kind: str
+    markers: tuple[int, ...]  # reference numbers, in order of appearance
+
+    @property
+    def is_cited(self) -> bool:
+        return bool(self.markers)
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    if state.src[state.pos] != "[":
+        return False
+    match = MARKER_GROUP_RE.match(state.src, state.pos, state.posMax)
+    if not match:
+        return False
+    if not silent:
+        token = state.push("citation_group", "", 0)
+        token.meta = {"numbers": [int(n) for n in MARKER_RE.findall(match.group())]}
+    state.pos = match.end()
+    return True
+
+
+def _build_markdown() -> MarkdownIt:
+    md = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["emphasis", "link", "autolink", "escape", "list", "blockquote", "newline"])
+    # Before "link", so "[2]" is always a citation, never link syntax.
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    md.add_render_rule("citation_group", _render_citation_group)
+    md.add_render_rule("link_open", _render_link_open)
+    return md
+
+
+def _render_link_open(renderer, tokens, idx, options, env) -> str:
+    # Editor links leave the site: readers' browsers should not vouch for them.
+    tokens[idx].attrSet("rel", "nofollow noopener noreferrer")
+    return renderer.renderToken(tokens, idx, options, env)
+
+
+@dataclass
+class _RenderState:
+    """Per-document render state: which numbers resolve and how often each is cited."""
+
+    known: Collection[int] | None
+    occurrences: dict[int, int] = field(default_factory=dict)
+
+
+def _render_citation_group(renderer, tokens, idx, options, env) -> str:
+    state: _RenderState = env["citations"]
+    links = []
+    for number in tokens[idx].meta["numbers"]:
+        if state.known is not None and number not in state.known:
+            links.append(f'<span class="citation citation--unresolved">[{number}]</span>')
+            continue
+        occurrence = state.occurrences.get(number, 0) + 1
+        state.occurrences[number] = occurrence
+        links.append(
+            f'<a class="citation" href="#ref-{number}" id="cite-{number}-{occurrence}">'
+            f"[{number}]</a>"
+        )
+    return '<span class="citations">' + " ".join(links) + "</span>"
+
+
+_md = _build_markdown()
+
+_ALLOWED_TAGS = {
+    "p",
+    "em",
+    "strong",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "span",
+    "br",
+    "code",
+}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "class", "id", "title", "rel"},
+    "span": {"class"},
+    "ol": {"start"},
+}
+
+
+def parse(text: str) -> list[Paragraph]:
+    """Split cited text into its top-level blocks, with the markers each one carries."""
+    paragraphs: list[Paragraph] = []
+    current: dict | None = None
+    for token in _md.parse(text, {}):
+        if token.level == 0 and token.type in BLOCK_KINDS:
+            current = {
+                "line": token.map[0] + 1 if token.map else 1,
+                "kind": BLOCK_KINDS[token.type],
+                "markers": [],
+            }
+        elif token.type == "inline" and current is not None:
+            for child in token.children or ():
+                if child.type == "citation_group":
+                    current["markers"].extend(child.meta["numbers"])
+        elif token.level == 0 and token.nesting == -1 and current is not None:
+            paragraphs.append(
+                Paragraph(
+                    number=len(paragraphs) + 1,
+                    line=current["line"],
+                    kind=current["kind"],
+                    markers=tuple(current["markers"]),
+                )
+            )
+            current = None
+    return paragraphs
+
+
+def markers(text: str) -> list[int]:
+    """Every reference number cited in `text`, in order of appearance, repeats included."""
+    return [number for paragraph in parse(text) for number in paragraph.markers]
+
+
+def is_valid_number(number: int) -> bool:
+    return 1 <= number <= HIGHEST_REFERENCE_NUMBER
+
+
+def render(
+    text: str, *, known: Collection[int] | None = None, env: dict | None = None
+) -> SafeString:
+    """Render cited text to sanitised HTML; markers link to the reference list.
+
+    `known` lists the numbers that resolve (others render unlinked); pass one `env`
+    across the parts of one document so marker ids stay unique.
+    """
+    env = env if env is not None else new_document(known)
+    html = _md.render(text, env)
+    return mark_safe(  # noqa: S308 - nh3 has just removed anything not on the allow-list.
+        nh3.clean(
+            html,
+            tags=_ALLOWED_TAGS,
+            attributes=_ALLOWED_ATTRIBUTES,
+            url_schemes={"http", "https", "mailto"},
+            link_rel=None,
+        )
+    )
+
+
+def new_document(known: Collection[int] | None = None) -> dict:
+    """Render state for one document (see `render`)."""
+    return {"citations": _RenderState(known=known)}
+
+
+def plain_text(text: str) -> str:
+    """The words of cited text without markup or markers, for lists, feeds and meta tags."""
+    words = []
+    for token in _md.parse(text, {}):
+        if token.type == "inline":
+            for child in token.children or ():
+                if child.type in {"text", "code_inline"}:
+                    words.append(child.content)
+                elif child.type in {"softbreak", "hardbreak"}:
+                    words.append(" ")
+            words.append(" ")
+    return re.sub(r"\s+", " ", "".join(words)).strip()

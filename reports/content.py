@@ -1,0 +1,155 @@
+"""The structured content of a report, detached from the database.
+
+A `ReportContent` is what publishing checks and freezes, what previews render and what
+the text format reads and writes: one shape for the working copy and for published versions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+
+from reports.models import Report
+from sources.models import Source
+
+
+@dataclass(frozen=True)
+class CitedSource:
+    """The details of a library source as a reference resolves them."""
+
+    id: int
+    title: str
+    url: str
+    publisher: str
+    authors: tuple[str, ...]
+    published_on: date | None
+    kind: str
+    archive_url: str
+    is_active: bool
+
+    @classmethod
+    def from_source(cls, source: Source) -> CitedSource:
+        return cls(
+            id=source.pk,
+            title=source.title,
+            url=source.url,
+            publisher=source.publisher.name if source.publisher else "",
+            authors=tuple(source.author_list),
+            published_on=source.published_on,
+            kind=source.get_kind_display(),
+            archive_url=source.archive_url,
+            is_active=source.is_active,
+        )
+
+
+@dataclass(frozen=True)
+class ReferenceContent:
+    number: int
+    source: CitedSource | None = None
+    pinpoint: str = ""
+
+
+@dataclass(frozen=True)
+class SectionContent:
+    heading: str
+    body: str
+
+
+@dataclass(frozen=True)
+class QuestionContent:
+    question: str
+    answered_by_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    claim: str
+    checked_on: date | None = None
+    summary: str = ""
+    sections: tuple[SectionContent, ...] = ()
+    conclusion_heading: str = "Conclusion"
+    conclusion: str = ""
+    questions: tuple[QuestionContent, ...] = ()
+    references: tuple[ReferenceContent, ...] = ()
+
+    @classmethod
+    def from_report(cls, report: Report) -> ReportContent:
+        """Read a working copy: four queries, whatever its size."""
+        references = report.references.select_related("source__publisher")
+        return cls(
+            claim=report.claim,
+            checked_on=report.checked_on,
+            summary=report.summary,
+            sections=tuple(
+                SectionContent(heading=s.heading, body=s.body) for s in report.sections.all()
+            ),
+            conclusion_heading=report.conclusion_heading,
+            conclusion=report.conclusion,
+            questions=tuple(
+                QuestionContent(question=q.question, answered_by_id=q.answered_by_id)
+                for q in report.questions.all()
+            ),
+            references=tuple(
+                ReferenceContent(
+                    number=r.number,
+                    source=CitedSource.from_source(r.source) if r.source else None,
+                    pinpoint=r.pinpoint,
+                )
+                for r in references
+            ),
+        )
+
+    @property
+    def cited_texts(self) -> list[tuple[str, str, str]]:
+        """Each part that carries citations: its name for editors, its form field, its text."""
+        parts = [("Executive summary", "summary", self.summary)]
+        parts += [
+            (f"Section {n}", "sections", s.body) for n, s in enumerate(self.sections, start=1)
+        ]
+        parts.append(("Conclusion", "conclusion", self.conclusion))
+        return parts
+
+    @property
+    def conclusion_number(self) -> int:
+        """The conclusion is numbered as the section after the last one."""
+        return len(self.sections) + 1
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self, dict_factory=_json_dict)
+
+    @classmethod
+    def from_json(cls, data: dict) -> ReportContent:
+        return cls(
+            claim=data["claim"],
+            checked_on=_date(data["checked_on"]),
+            summary=data["summary"],
+            sections=tuple(SectionContent(**s) for s in data["sections"]),
+            conclusion_heading=data["conclusion_heading"],
+            conclusion=data["conclusion"],
+            questions=tuple(QuestionContent(**q) for q in data["questions"]),
+            references=tuple(
+                ReferenceContent(
+                    number=r["number"],
+                    pinpoint=r["pinpoint"],
+                    source=CitedSource(
+                        **{
+                            **r["source"],
+                            "authors": tuple(r["source"]["authors"]),
+                            "published_on": _date(r["source"]["published_on"]),
+                        }
+                    )
+                    if r["source"]
+                    else None,
+                )
+                for r in data["references"]
+            ),
+        )
+
+
+def _json_dict(items: list[tuple[str, object]]) -> dict:
+    return {key: value.isoformat() if isinstance(value, date) else value for key, value in items}
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,235 @@
+"""Fact-check reports: the editable working copy and the immutable versions readers see."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from sources.models import Source
+
+
+class Verdict(models.Model):
+    """One step of the rating scale, curated in the admin."""
+
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    definition = models.TextField(help_text="Shown to readers on the rating scale.")
+    order = models.PositiveSmallIntegerField(default=0, help_text="Position on the scale.")
+    colour = models.CharField(
+        max_length=7,
+        default="#6b7280",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #b91c1c.")],
+        help_text="Badge background; the text colour is chosen for contrast.",
+    )
+    rating = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Numeric rating for structured data (higher is truer); empty for none.",
+    )
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def text_colour(self) -> str:
+        """Black or white, whichever reads better on the badge colour (WCAG luminance)."""
+        channels = [int(self.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Report(models.Model):
+    """The working copy of a fact-check, edited in the admin; readers never see it directly."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    claim = models.CharField(max_length=500, help_text="The statement being checked.")
+    slug = models.SlugField(max_length=120, unique=True)
+    verdict = models.ForeignKey(
+        Verdict, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
+    checked_on = models.DateField("checked on", null=True, blank=True)
+    summary = models.TextField(
+        "executive summary",
+        blank=True,
+        help_text="Paragraphs separated by blank lines; cite with [1], [2]…",
+    )
+    conclusion_heading = models.CharField(max_length=300, default="Conclusion", blank=True)
+    conclusion = models.TextField(blank=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="reports")
+    claimant = models.CharField(max_length=200, blank=True, help_text="Who made the claim.")
+    claim_date = models.DateField("claim made on", null=True, blank=True)
+    claim_url = models.URLField("where the claim appeared", max_length=2000, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT, editable=False)
+    published_at = models.DateTimeField("last published", null=True, blank=True, editable=False)
+    is_demo = models.BooleanField(
+        "demo content", default=False, help_text="Loaded by load_demo; safe to delete."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [("publish_report", "Can publish reports")]
+
+    def __str__(self):
+        return self.claim
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:detail", kwargs={"slug": self.slug})
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        return self.published_at is not None and self.updated_at > self.published_at
+
+
+class Section(models.Model):
+    """A numbered section of a report; its number is its place in the order."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField(default=0)
+    heading = models.CharField(max_length=300)
+    body = models.TextField(help_text="Paragraphs separated by blank lines; cite with [1], [2]…")
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.heading
+
+
+class Reference(models.Model):
+    """A numbered citation inside one report, pointing at a source in the library."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="references")
+    number = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="references",
+        help_text="Leave empty while drafting; publishing needs an active source.",
+    )
+    pinpoint = models.CharField(
+        max_length=500, blank=True, help_text="A page, a timestamp or a short quote."
+    )
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="reference_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="reference_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"[{self.number}] in “{self.report}”"
+
+
+class FollowUpQuestion(models.Model):
+    """A "Want to dive deeper?" question, linked to the report that answers it, if any."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    question = models.CharField(max_length=500)
+    answered_by = models.ForeignKey(
+        Report,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="answered_questions",
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "follow-up question"
+
+    def __str__(self):
+        return self.question
+
+
+class PublishedVersionQuerySet(models.QuerySet):
+    def live(self):
+        """What the public may see: the current version of each published report."""
+        return self.filter(is_live=True)
+
+
+class PublishedVersion(models.Model):
+    """An immutable snapshot of a report as published: content, source details and HTML."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    is_live = models.BooleanField(default=True)
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    change_note = models.TextField(blank=True)
+    # Frozen copies of what lists and feeds need, so they never touch the working copy.
+    slug = models.SlugField(max_length=120)
+    claim = models.CharField(max_length=500)
+    verdict = models.ForeignKey(Verdict, on_delete=models.PROTECT, related_name="+")
+    checked_on = models.DateField()
+    summary_text = models.TextField(help_text="Plain-text summary for lists and previews.")
+    content = models.JSONField(help_text="The structured report, with resolved sources.")
+    body_html = models.TextField(help_text="Rendered once, at publishing.")
+
+    objects = PublishedVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-checked_on", "-published_at"]
+        get_latest_by = "published_at"
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="version_number_unique"),
+            models.UniqueConstraint(
+                fields=["report"], condition=Q(is_live=True), name="one_live_version"
+            ),
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(is_live=True), name="live_slug_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-checked_on", "-published_at"],
+                condition=Q(is_live=True),
+                name="live_version_order",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.claim} (version {self.number})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:detail", kwargs={"slug": self.slug})

@@ -1,0 +1,62 @@
+"""Render report content to the HTML readers see: frozen at publishing, live in previews."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from reports import citations
+from reports.content import ReportContent
+from reports.models import PublishedVersion
+
+
+def render_body(content: ReportContent) -> str:
+    """The summary, numbered sections, conclusion and reference list as one HTML fragment."""
+    known = {reference.number for reference in content.references}
+    document = citations.new_document(known)
+    summary = citations.render(content.summary, env=document)
+    sections = [
+        {
+            "number": number,
+            "heading": section.heading,
+            "html": citations.render(section.body, env=document),
+        }
+        for number, section in enumerate(content.sections, start=1)
+    ]
+    conclusion = {
+        "number": content.conclusion_number,
+        "heading": content.conclusion_heading,
+        "html": citations.render(content.conclusion, env=document),
+    }
+    occurrences = document["citations"].occurrences
+    references = [
+        {
+            "reference": reference,
+            "backlinks": range(1, occurrences.get(reference.number, 0) + 1),
+        }
+        for reference in content.references
+    ]
+    return render_to_string(
+        "reports/_body.html",
+        {
+            "summary": summary,
+            "sections": sections,
+            "conclusion": conclusion,
+            "references": references,
+        },
+    )
+
+
+def follow_up_questions(version: PublishedVersion) -> list[dict]:
+    """The version's follow-up questions, each with the URL of the live report answering it."""
+    questions = version.content.get("questions", [])
+    answered = {q["answered_by_id"] for q in questions if q["answered_by_id"]}
+    urls = {}
+    if answered:
+        urls = {
+            report_id: reverse("reports:detail", kwargs={"slug": slug})
+            for report_id, slug in PublishedVersion.objects.live()
+            .filter(report_id__in=answered)
+            .values_list("report_id", "slug")
+        }
+    return [{"text": q["question"], "url": urls.get(q["answered_by_id"])} for q in questions]

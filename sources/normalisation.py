@@ -1,0 +1,60 @@
+"""URL normalisation: the one definition of "the same URL" for the source library."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+# Query parameters that only track the reader; they never change what a page says.
+TRACKING_PARAMETERS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_ga",
+        "_hsenc",
+        "_hsmi",
+        "ref_src",
+    }
+)
+TRACKING_PREFIXES = ("utm_",)
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def is_tracking_parameter(name: str) -> bool:
+    name = name.lower()
+    return name in TRACKING_PARAMETERS or name.startswith(TRACKING_PREFIXES)
+
+
+def normalise_url(url: str) -> str:
+    """Return the canonical form of `url`: lower-cased scheme and host, no default
+    port, no fragment, no tracking parameters; path and remaining query kept as given."""
+    url = url.strip()
+    if not url:
+        return url
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and DEFAULT_PORTS.get(scheme) != str(parts.port):
+        host = f"{host}:{parts.port}"
+    # Built from the hostname alone, so credentials pasted into a URL are dropped too.
+    path = parts.path or "/"
+    # Filter the raw pairs rather than re-encoding them, so the rest stays byte-for-byte.
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not is_tracking_parameter(unquote_plus(pair.partition("=")[0]))
+    )
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def domain_of(url: str) -> str:
+    """The host of `url` without a leading "www.", for matching sources to publishers."""
+    host = (urlsplit(url.strip()).hostname or "").lower()
+    return host.removeprefix("www.")

@@ -1,0 +1,93 @@
+"""Shared fixtures and small factories for building reports and sources in tests."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+import pytest
+
+from reports.models import FollowUpQuestion, Reference, Report, Section, Topic, Verdict
+from sources.models import Publisher, Source
+
+_sequence = itertools.count(1)
+
+
+def make_publisher(**fields) -> Publisher:
+    n = next(_sequence)
+    fields.setdefault("name", f"Publisher {n}")
+    fields.setdefault("domain", f"publisher{n}.example")
+    return Publisher.objects.create(**fields)
+
+
+def make_source(**fields) -> Source:
+    n = next(_sequence)
+    fields.setdefault("title", f"Source {n}")
+    fields.setdefault("url", f"https://news{n}.example/articles/{n}")
+    return Source.objects.create(**fields)
+
+
+def make_report(
+    *,
+    sections: int = 2,
+    references: int = 2,
+    questions: int = 1,
+    linked: bool = True,
+    **fields,
+) -> Report:
+    """A report that passes every publish check unless told otherwise.
+
+    Every paragraph cites all `references`; with `linked=False` they point at no source.
+    """
+    n = next(_sequence)
+    markers = " ".join(f"[{i}]" for i in range(1, references + 1))
+    fields.setdefault("claim", f"Claim number {n} is true.")
+    fields.setdefault("slug", f"claim-{n}")
+    fields.setdefault("verdict", Verdict.objects.get(slug="false"))
+    fields.setdefault("checked_on", datetime.date(2026, 1, 27))
+    fields.setdefault("summary", f"The summary of claim {n} {markers}.")
+    fields.setdefault("conclusion_heading", "Conclusion: it is false")
+    fields.setdefault("conclusion", f"So the claim is false {markers}.")
+    report = Report.objects.create(**fields)
+    for position in range(1, sections + 1):
+        Section.objects.create(
+            report=report,
+            position=position,
+            heading=f"Heading {position}",
+            body=f"Body of section {position} {markers}.",
+        )
+    for number in range(1, references + 1):
+        Reference.objects.create(
+            report=report, number=number, source=make_source() if linked else None
+        )
+    for position in range(1, questions + 1):
+        FollowUpQuestion.objects.create(
+            report=report, position=position, question=f"What about question {position}?"
+        )
+    return report
+
+
+def make_topic(**fields) -> Topic:
+    n = next(_sequence)
+    fields.setdefault("name", f"Topic {n}")
+    fields.setdefault("slug", f"topic-{n}")
+    return Topic.objects.create(**fields)
+
+
+@pytest.fixture
+def report(db) -> Report:
+    return make_report()
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    """A staff user with every permission: the newsroom before roles exist."""
+    return django_user_model.objects.create_superuser(
+        username="editor", email="editor@example.com", password="correct horse battery"
+    )
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client

@@ -1,0 +1,16 @@
+"""Test settings: production settings with a throwaway key and fast password hashing."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+
+from factually.settings import *  # noqa: E402, F403
+
+# Tests do not run collectstatic; the manifest storage would refuse every page.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test client speaks plain HTTP.
+SECURE_SSL_REDIRECT = False
