@@ -193,4 +193,6 @@ def plain_text(text: str) -> str:
                 elif child.type in {"softbreak", "hardbreak"}:
                     words.append(" ")
             words.append(" ")
-    return re.sub(r"\s+", " ", "".join(words)).strip()
+    collapsed = re.sub(r"\s+", " ", "".join(words)).strip()
+    # A dropped marker leaves a space before the punctuation that followed it.
+    return re.sub(r" ([.,;:!?])", r"\1", collapsed)

@@ -103,6 +103,17 @@ class Report(models.Model):
     def __str__(self):
         return self.claim
 
+    def save(self, *args, **kwargs):
+        # Publication state belongs to reports.publishing; an edit saved from a form
+        # loaded before a publish must not put the report back to its old state.
+        if not self._state.adding and "update_fields" not in kwargs:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in {"status", "published_at"}
+            ]
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("reports:detail", kwargs={"slug": self.slug})
 

@@ -110,8 +110,9 @@ def check_content(content: ReportContent, *, has_verdict: bool) -> list[Problem]
 @transaction.atomic
 def publish(report: Report, *, by=None, note: str = "") -> PublishedVersion:
     """Check `report` and freeze it as its new live version, or raise `PublishRefused`."""
+    working_copy = report
     # Lock the working copy so two publishers cannot interleave versions.
-    report = Report.objects.select_for_update().select_related("verdict").get(pk=report.pk)
+    report = Report.objects.select_for_update(of=("self",)).select_related("verdict").get(pk=report.pk)
     content = ReportContent.from_report(report)
     problems = check_content(content, has_verdict=report.verdict_id is not None)
     if problems:
@@ -129,6 +130,7 @@ def publish(report: Report, *, by=None, note: str = "") -> PublishedVersion:
     version.save()
     # update(), not save(): the edit time must stay older than the publish time.
     Report.objects.filter(pk=report.pk).update(status=Report.Status.PUBLISHED, published_at=now)
+    working_copy.status, working_copy.published_at = Report.Status.PUBLISHED, now
     return version
 
 

@@ -1,0 +1,94 @@
+"""The citation parser and renderer: the one reading of editor text."""
+
+from reports import citations
+
+
+def test_blocks_separated_by_blank_lines_are_separate_paragraphs_with_their_markers():
+    text = "First claim [1] [2].\n\nSecond claim [3].\n\nNo citation here."
+
+    paragraphs = citations.parse(text)
+
+    assert [p.markers for p in paragraphs] == [(1, 2), (3,), ()]
+    assert [p.line for p in paragraphs] == [1, 3, 5]
+    assert [p.is_cited for p in paragraphs] == [True, True, False]
+
+
+def test_a_list_and_a_quote_each_count_as_one_paragraph():
+    text = "- one [1]\n- two\n\n> quoted [2]"
+
+    paragraphs = citations.parse(text)
+
+    assert [(p.kind, p.markers) for p in paragraphs] == [("list", (1,)), ("quote", (2,))]
+
+
+def test_markers_lists_every_citation_in_order_including_repeats():
+    assert citations.markers("A [2] b [1].\n\nC [2].") == [2, 1, 2]
+
+
+def test_bracketed_words_and_markdown_links_are_not_markers():
+    text = "See [the report](https://example.org/r) and [sic] here [4]."
+
+    assert citations.markers(text) == [4]
+
+
+def test_a_marker_renders_as_a_link_to_its_reference_and_consecutive_markers_stay_together():
+    html = citations.render("Claim [1] [2].", known={1, 2})
+
+    assert (
+        '<span class="citations"><a class="citation" href="#ref-1" id="cite-1-1">[1]</a> ' in html
+    )
+    assert 'href="#ref-2" id="cite-2-1">[2]</a></span>' in html
+
+
+def test_repeated_citations_get_distinct_anchors_across_one_document():
+    document = citations.new_document({1})
+    first = citations.render("A [1].", env=document)
+    second = citations.render("B [1].", env=document)
+
+    assert 'id="cite-1-1"' in first
+    assert 'id="cite-1-2"' in second
+
+
+def test_a_marker_without_a_reference_renders_unlinked():
+    html = citations.render("Claim [7].", known={1})
+
+    assert 'href="#ref-7"' not in html
+    assert "citation--unresolved" in html
+
+
+def test_raw_html_in_editor_text_is_escaped_not_passed_through():
+    html = citations.render('<script>alert(1)</script> <img src=x onerror="alert(2)"> [1]')
+
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_javascript_links_are_not_rendered_as_links():
+    html = citations.render("[click](javascript:alert(1)) and [ok](https://example.org) [1]")
+
+    assert "javascript:" not in html.replace("[click](javascript:alert(1))", "")
+    assert 'href="https://example.org"' in html
+    assert 'rel="nofollow noopener noreferrer"' in html
+
+
+def test_the_markdown_subset_renders_emphasis_lists_and_quotes():
+    html = citations.render("*em* and **strong** [1]\n\n- item\n\n> quote")
+
+    assert "<em>em</em>" in html
+    assert "<strong>strong</strong>" in html
+    assert "<li>item</li>" in html
+    assert "<blockquote>" in html
+
+
+def test_plain_text_drops_markup_and_markers():
+    assert citations.plain_text("The *claim* is false [1] [2].\n\nMore [3].") == (
+        "The claim is false. More."
+    )
+
+
+def test_zero_and_huge_numbers_are_parsed_but_not_valid_reference_numbers():
+    assert citations.markers("Odd [0] and [99999999999].") == [0, 99999999999]
+    assert not citations.is_valid_number(0)
+    assert not citations.is_valid_number(99999999999)
+    assert citations.is_valid_number(1)
