@@ -112,7 +112,9 @@ def publish(report: Report, *, by=None, note: str = "") -> PublishedVersion:
     """Check `report` and freeze it as its new live version, or raise `PublishRefused`."""
     working_copy = report
     # Lock the working copy so two publishers cannot interleave versions.
-    report = Report.objects.select_for_update(of=("self",)).select_related("verdict").get(pk=report.pk)
+    report = (
+        Report.objects.select_for_update(of=("self",)).select_related("verdict").get(pk=report.pk)
+    )
     content = ReportContent.from_report(report)
     problems = check_content(content, has_verdict=report.verdict_id is not None)
     if problems:
