@@ -1,0 +1,205 @@
+"""Importing plain-text reports as drafts, and the import_report and export_report commands."""
+
+from __future__ import annotations
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils.text import slugify
+
+from reports import publishing
+from reports.content import ReportContent
+from reports.importing import import_report
+from reports.models import FollowUpQuestion, Reference, Report, Section
+from reports.textformat import TextFormatError, export_text
+from tests.conftest import make_report
+from tests.reports.test_textformat import EXAMPLE, EXAMPLE_PATH, MALFORMED
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLE_SLUG = "the-de-stalinisation-movement-was-a-conspiracy-of-falsehoods-against-stalins"
+
+
+def claim_text(claim: str) -> str:
+    """The example with another claim on its first line."""
+    return claim + EXAMPLE[EXAMPLE.index("\n") :]
+
+
+def row_counts() -> tuple[int, ...]:
+    return tuple(model.objects.count() for model in (Report, Section, Reference, FollowUpQuestion))
+
+
+def run(command: str, *args) -> tuple[str, str]:
+    stdout, stderr = StringIO(), StringIO()
+    call_command(command, *args, stdout=stdout, stderr=stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def test_importing_the_example_creates_a_draft_with_sections_questions_and_references(editor):
+    report = import_report(EXAMPLE, filename="destalinisation.txt", author=editor)
+
+    report.refresh_from_db()
+    assert report.status == Report.Status.DRAFT
+    assert report.verdict is None
+    assert report.author == editor
+    assert report.checked_on == datetime.date(2026, 1, 27)
+    assert report.conclusion_heading.startswith("Conclusion: neither total conspiracy")
+    assert list(report.sections.values_list("position", flat=True)) == [1, 2, 3, 4]
+    assert report.sections.first().heading.startswith("Documented abuses")
+    assert report.questions.count() == 3
+    assert list(report.references.values_list("number", "source")) == [
+        (n, None) for n in range(1, 10)
+    ]
+
+
+def test_an_imported_report_exports_back_to_the_same_text():
+    report = import_report(EXAMPLE)
+
+    assert export_text(ReportContent.from_report(report)) == EXAMPLE + "\n"
+
+
+def test_the_import_is_refused_by_the_publish_check_until_references_are_linked():
+    report = import_report(EXAMPLE)
+
+    problems = [str(p) for p in publishing.check(report)]
+
+    assert "No verdict is chosen." in problems
+    assert "Reference [9] is not linked to a source." in problems
+
+
+def test_the_slug_comes_from_the_claim_cut_at_a_word_boundary_within_80_characters():
+    report = import_report(EXAMPLE)
+
+    assert report.slug == EXAMPLE_SLUG
+    assert len(report.slug) <= 80
+    assert slugify(report.claim).startswith(report.slug + "-")
+
+
+def test_importing_the_same_claim_again_numbers_the_slug():
+    slugs = [import_report(EXAMPLE).slug for _ in range(3)]
+
+    assert slugs == [EXAMPLE_SLUG, EXAMPLE_SLUG + "-2", EXAMPLE_SLUG + "-3"]
+    assert all(len(slug) <= 80 for slug in slugs)
+
+
+def test_a_slug_still_live_on_a_published_version_is_not_reused():
+    published = make_report(claim="Dogs dream.", slug="dogs-dream")
+    publishing.publish(published)
+    # The working copy has been renamed since; its live version keeps the old slug.
+    Report.objects.filter(pk=published.pk).update(slug="dogs-dream-old")
+
+    report = import_report(claim_text("Dogs dream."))
+
+    assert report.slug == "dogs-dream-2"
+
+
+def test_a_claim_with_nothing_to_slugify_still_gets_a_slug():
+    assert import_report(claim_text("???")).slug == "report"
+
+
+@pytest.mark.parametrize(("text", "line", "words"), MALFORMED)
+def test_a_malformed_text_saves_nothing_and_says_where(text, line, words):
+    make_report()
+    before = row_counts()
+
+    with pytest.raises(TextFormatError) as raised:
+        import_report(text, filename="bad.txt")
+
+    assert (raised.value.filename, raised.value.line) == ("bad.txt", line)
+    assert words in raised.value.message
+    assert row_counts() == before
+
+
+def test_a_database_failure_part_way_through_saves_nothing(monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(FollowUpQuestion.objects, "bulk_create", fail)
+
+    with pytest.raises(RuntimeError):
+        import_report(EXAMPLE)
+
+    assert row_counts() == (0, 0, 0, 0)
+
+
+def test_import_command_imports_good_files_and_reports_the_bad_one_with_file_and_line(tmp_path):
+    first, bad, last = tmp_path / "first.txt", tmp_path / "bad.txt", tmp_path / "last.txt"
+    first.write_text(claim_text("The first claim."), encoding="utf-8")
+    bad.write_text(EXAMPLE.replace("Executive summary", "Executive sumary"), encoding="utf-8")
+    last.write_text(claim_text("The last claim."), encoding="utf-8")
+    stdout, stderr = StringIO(), StringIO()
+
+    with pytest.raises(CommandError, match="1 of 3 file"):
+        call_command("import_report", first, bad, last, stdout=stdout, stderr=stderr)
+
+    assert sorted(Report.objects.values_list("slug", flat=True)) == [
+        "the-first-claim",
+        "the-last-claim",
+    ]
+    assert stdout.getvalue().splitlines() == [
+        'Imported "The first claim." as draft the-first-claim (9 references to link)',
+        'Imported "The last claim." as draft the-last-claim (9 references to link)',
+    ]
+    assert stderr.getvalue().strip() == (
+        f'{bad}, line 6: expected "Executive summary", found "Executive sumary"'
+    )
+
+
+def test_import_command_reads_windows_line_endings_and_a_bom(tmp_path):
+    path = tmp_path / "windows.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.replace("\n", "\r\n").encode("utf-8"))
+
+    stdout, _ = run("import_report", str(path))
+
+    assert stdout.startswith('Imported "The de-Stalinisation movement')
+    report = Report.objects.get()
+    assert export_text(ReportContent.from_report(report)) == EXAMPLE + "\n"
+
+
+def test_import_command_names_a_missing_or_non_utf8_file_instead_of_a_traceback(tmp_path):
+    missing = tmp_path / "missing.txt"
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes(claim_text("Caf\u00e9 claim.").encode("latin-1", errors="replace"))
+    stderr = StringIO()
+
+    with pytest.raises(CommandError, match="2 of 2 file"):
+        call_command("import_report", missing, latin1, stdout=StringIO(), stderr=stderr)
+
+    assert stderr.getvalue().splitlines() == [
+        f"{missing}: cannot read the file (No such file or directory).",
+        f"{latin1}, line 1: not UTF-8 text.",
+    ]
+    assert Report.objects.count() == 0
+
+
+def test_import_command_records_the_author(tmp_path, editor):
+    path = tmp_path / "report.txt"
+    path.write_text(EXAMPLE, encoding="utf-8")
+
+    run("import_report", str(path), "--author", "editor")
+
+    assert Report.objects.get().author == editor
+
+
+def test_export_command_writes_exactly_the_imported_file_to_stdout():
+    run("import_report", str(EXAMPLE_PATH))
+
+    stdout, _ = run("export_report", EXAMPLE_SLUG)
+
+    assert stdout == EXAMPLE + "\n"
+
+
+def test_export_command_can_write_to_a_file(tmp_path):
+    import_report(EXAMPLE)
+    output = tmp_path / "out.txt"
+
+    run("export_report", EXAMPLE_SLUG, "--output", str(output))
+
+    assert output.read_bytes() == (EXAMPLE + "\n").encode("utf-8")
+
+
+def test_export_command_refuses_an_unknown_slug():
+    with pytest.raises(CommandError, match="No report with slug “nothing-here”"):
+        run("export_report", "nothing-here")
