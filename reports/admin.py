@@ -23,7 +23,7 @@ from reports.models import (
     Topic,
     Verdict,
 )
-from reports.rendering import follow_up_questions
+from reports.rendering import page_context
 
 
 class SectionInline(admin.StackedInline):
@@ -131,7 +131,9 @@ class ReportAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def view_on_site(self, obj):
-        return obj.get_absolute_url() if obj.status == Report.Status.PUBLISHED else None
+        """The page readers see now, under the slug it was published with."""
+        version = obj.versions.live().only("slug").first()
+        return version.get_absolute_url() if version else None
 
     def has_publish_permission(self, request):
         return request.user.has_perm("reports.publish_report")
@@ -180,10 +182,24 @@ class ReportAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "original": report,
             "title": f"Publish “{report.claim}”",
-            "problems": problems,
+            "problems": [
+                {"message": str(problem), "anchor": self._problem_anchor(problem)}
+                for problem in problems
+            ],
             "change_url": reverse("admin:reports_report_change", args=[report.pk]),
         }
         return TemplateResponse(request, "admin/reports/report/publish.html", context)
+
+    # Problems about these fields are fixed in the inline of the same prefix.
+    inline_problem_fields = frozenset({"sections", "references", "questions"})
+
+    def _problem_anchor(self, problem) -> str:
+        """Where on the change form the editor fixes `problem`: a field or an inline."""
+        if not problem.field:
+            return ""
+        if problem.field in self.inline_problem_fields:
+            return f"{problem.field}-group"
+        return f"id_{problem.field}"
 
     def preview_view(self, request, object_id):
         """The working copy rendered with the public template; staff only, never cached."""
@@ -194,7 +210,7 @@ class ReportAdmin(admin.ModelAdmin):
         response = TemplateResponse(
             request,
             "reports/detail.html",
-            {"version": version, "questions": follow_up_questions(version), "is_preview": True},
+            {**page_context(version), "is_preview": True},
         )
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex"

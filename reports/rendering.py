@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from reports import citations
 from reports.content import ReportContent
 from reports.models import PublishedVersion
+
+# `_body.html` writes this between the report's text and its reference list, so the page
+# can show the follow-up questions (whose links are live) between the two parts.
+REFERENCES_MARK = "<!-- references -->"
 
 
 def render_body(content: ReportContent) -> str:
@@ -60,3 +65,22 @@ def follow_up_questions(version: PublishedVersion) -> list[dict]:
             .values_list("report_id", "slug")
         }
     return [{"text": q["question"], "url": urls.get(q["answered_by_id"])} for q in questions]
+
+
+def split_body(body_html: str) -> tuple[SafeString, SafeString]:
+    """The frozen body as (text, reference list); versions frozen without the mark keep
+    their reference list inside the text."""
+    text, _, references = body_html.partition(REFERENCES_MARK)
+    # Rendered by our own template from sanitised parts, at publishing.
+    return mark_safe(text), mark_safe(references)  # noqa: S308
+
+
+def page_context(version: PublishedVersion) -> dict:
+    """What `reports/detail.html` needs to show `version`, live or previewed."""
+    text, references = split_body(version.body_html)
+    return {
+        "version": version,
+        "body_html": text,
+        "references_html": references,
+        "questions": follow_up_questions(version),
+    }

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from reports.models import PublishedVersion, Verdict
-from reports.rendering import follow_up_questions
+from reports.rendering import page_context
 
 
 @require_GET
@@ -28,11 +28,7 @@ def report_detail(request, slug):
     version = get_object_or_404(
         PublishedVersion.objects.live().select_related("verdict"), slug=slug
     )
-    return render(
-        request,
-        "reports/detail.html",
-        {"version": version, "questions": follow_up_questions(version)},
-    )
+    return render(request, "reports/detail.html", page_context(version))
 
 
 @require_GET
