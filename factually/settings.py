@@ -35,7 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.flatpages",
+    "django.contrib.postgres",
     "django_htmx",
+    "reversion",
     "sources",
     "reports",
 ]
@@ -140,6 +142,11 @@ SECURE_CSP = {
 # Product settings.
 FACTUALLY_SITE_NAME = env.str("FACTUALLY_SITE_NAME", default="Factually")
 FACTUALLY_REPORTS_PER_PAGE = 20
+# Four-eyes rule: nobody publishes a report they wrote or last edited. Off only for
+# one-person newsrooms.
+FACTUALLY_FOUR_EYES = env.bool("FACTUALLY_FOUR_EYES", default=True)
+# Published reports checked longer ago than this are listed as due for a re-check.
+FACTUALLY_RECHECK_AFTER_DAYS = env.int("FACTUALLY_RECHECK_AFTER_DAYS", default=365)
 
 LOGGING = {
     "version": 1,

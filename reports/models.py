@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reversion
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -62,7 +63,24 @@ class Report(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        SCHEDULED = "scheduled", "Scheduled"
         PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    # Set only by reports.workflow, never by a form: see save().
+    WORKFLOW_FIELDS = frozenset(
+        {
+            "status",
+            "published_at",
+            "publish_at",
+            "scheduled_note",
+            "scheduled_note_kind",
+            "scheduled_by",
+            "withdrawn_at",
+            "withdrawal_reason",
+        }
+    )
 
     claim = models.CharField(max_length=500, help_text="The statement being checked.")
     slug = models.SlugField(max_length=120, unique=True)
@@ -89,7 +107,33 @@ class Report(models.Model):
         related_name="reports",
     )
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT, editable=False)
-    published_at = models.DateTimeField("last published", null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(
+        "live since", null=True, blank=True, editable=False, help_text="Empty when not public."
+    )
+    publish_at = models.DateTimeField("scheduled for", null=True, blank=True, editable=False)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    scheduled_note = models.TextField(blank=True, editable=False)
+    scheduled_note_kind = models.CharField(max_length=16, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(blank=True, editable=False)
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    edit_version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised by every save; guards against lost edits."
+    )
     is_demo = models.BooleanField(
         "demo content", default=False, help_text="Loaded by load_demo; safe to delete."
     )
@@ -98,28 +142,75 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
-        permissions = [("publish_report", "Can publish reports")]
+        permissions = [
+            ("review_report", "Can return reports in review to their editors"),
+            ("publish_report", "Can publish and schedule reports"),
+            ("withdraw_report", "Can unpublish and withdraw published reports"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["publish_at"],
+                condition=Q(status="scheduled"),
+                name="report_due_for_publishing",
+            )
+        ]
 
     def __str__(self):
         return self.claim
 
     def save(self, *args, **kwargs):
-        # Publication state belongs to reports.publishing; an edit saved from a form
-        # loaded before a publish must not put the report back to its old state.
+        # Workflow state belongs to reports.workflow; an edit saved from a form loaded
+        # before a transition must not put the report back to its old state.
         if not self._state.adding and "update_fields" not in kwargs:
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in {"status", "published_at"}
+                if not f.primary_key and f.name not in self.WORKFLOW_FIELDS
             ]
+            # Raised in the database, so a form opened before this save sees the conflict
+            # (reports.locking) even if this instance was stale.
+            self.edit_version = models.F("edit_version") + 1
+            super().save(*args, **kwargs)
+            self.refresh_from_db(fields=["edit_version"])
+            return
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("reports:detail", kwargs={"slug": self.slug})
 
     @property
+    def is_live(self) -> bool:
+        """Whether readers see a version of this report now."""
+        return self.published_at is not None
+
+    @property
     def has_unpublished_changes(self) -> bool:
         return self.published_at is not None and self.updated_at > self.published_at
+
+
+class Transition(models.Model):
+    """One step of a report through the workflow: who moved it, when, from where to where."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=16, choices=Report.Status)
+    to_status = models.CharField(max_length=16, choices=Report.Status)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the system (scheduled publishing, demo loading).",
+    )
+    at = models.DateTimeField()
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["report", "-at"], name="transition_timeline")]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 class Section(models.Model):
@@ -187,6 +278,14 @@ class FollowUpQuestion(models.Model):
         return self.question
 
 
+class ChangeKind(models.TextChoices):
+    """What kind of change a republished version makes, shown to readers with its note."""
+
+    CORRECTION = "correction", "Correction"
+    UPDATE = "update", "Update"
+    CLARIFICATION = "clarification", "Clarification"
+
+
 class PublishedVersionQuerySet(models.QuerySet):
     def live(self):
         """What the public may see: the current version of each published report."""
@@ -208,6 +307,10 @@ class PublishedVersion(models.Model):
         related_name="+",
     )
     change_note = models.TextField(blank=True)
+    change_kind = models.CharField(max_length=16, choices=ChangeKind, blank=True)
+    verdict_changed = models.BooleanField(
+        default=False, help_text="The verdict differs from the previous version's."
+    )
     # Frozen copies of what lists and feeds need, so they never touch the working copy.
     slug = models.SlugField(max_length=120)
     claim = models.CharField(max_length=500)
@@ -244,3 +347,14 @@ class PublishedVersion(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("reports:detail", kwargs={"slug": self.slug})
+
+
+# A revision keeps the whole report: its sections, references and questions too. Workflow
+# state is left out, so restoring an old text never changes what is live (reports.revisions).
+reversion.register(
+    Report,
+    follow=["sections", "references", "questions"],
+    exclude=sorted(Report.WORKFLOW_FIELDS | {"edit_version"}),
+)
+for _part in (Section, Reference, FollowUpQuestion):
+    reversion.register(_part)

@@ -1,16 +1,12 @@
-"""Publishing: the checks a report must pass and the one function that publishes it.
+"""Publishing checks and snapshots: what a report must pass, and what readers get.
 
-Every entry point (admin, `publish_report`, demo loading) calls `publish`.
+Making a version live is a workflow step: see `reports.workflow.publish`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-
-from django.db import transaction
-from django.db.models import Max
-from django.utils import timezone
 
 from reports import citations
 from reports.content import ReportContent
@@ -27,14 +23,6 @@ class Problem:
 
     def __str__(self):
         return self.message
-
-
-class PublishRefused(Exception):
-    """Raised by `publish` with every problem found, never just the first."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
 
 
 def check(report: Report) -> list[Problem]:
@@ -107,41 +95,14 @@ def check_content(content: ReportContent, *, has_verdict: bool) -> list[Problem]
     return problems
 
 
-@transaction.atomic
-def publish(report: Report, *, by=None, note: str = "") -> PublishedVersion:
-    """Check `report` and freeze it as its new live version, or raise `PublishRefused`."""
-    working_copy = report
-    # Lock the working copy so two publishers cannot interleave versions.
-    report = (
-        Report.objects.select_for_update(of=("self",)).select_related("verdict").get(pk=report.pk)
-    )
-    content = ReportContent.from_report(report)
-    problems = check_content(content, has_verdict=report.verdict_id is not None)
-    if problems:
-        raise PublishRefused(problems)
-
-    now = timezone.now()
-    last_number = report.versions.aggregate(last=Max("number"))["last"] or 0
-    report.versions.filter(is_live=True).update(is_live=False)
-    version = _freeze(report, content)
-    version.number = last_number + 1
-    version.is_live = True
-    version.published_at = now
-    version.published_by = by
-    version.change_note = note
-    version.save()
-    # update(), not save(): the edit time must stay older than the publish time.
-    Report.objects.filter(pk=report.pk).update(status=Report.Status.PUBLISHED, published_at=now)
-    working_copy.status, working_copy.published_at = Report.Status.PUBLISHED, now
-    return version
-
-
 def preview(report: Report) -> PublishedVersion:
     """The working copy as it would be published, unsaved: what staff previews show."""
-    return _freeze(report, ReportContent.from_report(report))
+    return freeze(report)
 
 
-def _freeze(report: Report, content: ReportContent) -> PublishedVersion:
+def freeze(report: Report) -> PublishedVersion:
+    """An unsaved snapshot of the working copy; `reports.workflow` numbers and saves it."""
+    content = ReportContent.from_report(report)
     return PublishedVersion(
         report=report,
         slug=report.slug,

@@ -7,7 +7,8 @@ import itertools
 
 import pytest
 
-from reports.models import FollowUpQuestion, Reference, Report, Section, Topic, Verdict
+from reports import workflow
+from reports.models import ChangeKind, FollowUpQuestion, Reference, Report, Section, Topic, Verdict
 from sources.models import Publisher, Source
 
 _sequence = itertools.count(1)
@@ -65,6 +66,18 @@ def make_report(
             report=report, position=position, question=f"What about question {position}?"
         )
     return report
+
+
+def publish_now(report: Report, *, by=None, note: str = "", kind: str = ""):
+    """Take `report` through review and publish it, as the system unless `by` is given.
+
+    A report published before needs a change, a note and a kind, as in the newsroom.
+    """
+    if report.status != Report.Status.IN_REVIEW:
+        workflow.submit(report, by=None)
+    if report.versions.exists():
+        note, kind = note or "Updated.", kind or ChangeKind.UPDATE
+    return workflow.publish(report, by=by, note=note, kind=kind)
 
 
 def make_topic(**fields) -> Topic:

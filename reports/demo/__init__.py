@@ -14,7 +14,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.text import slugify
 
-from reports import publishing
+from reports import workflow
 from reports.importing import import_report
 from reports.models import Reference, Report, Topic, Verdict
 from sources.models import Publisher, Source
@@ -39,7 +39,8 @@ def load(*, say: Callable[[str], None] = print) -> int:
             metadata_file = text_file.with_suffix(".json")
             if metadata_file.exists():
                 _describe(report, json.loads(metadata_file.read_text(encoding="utf-8")))
-                publishing.publish(report, note="Demo content.")
+                workflow.submit(report, by=None, comment="Demo content.")
+                workflow.publish(report, by=None)
                 say(f"Published demo report: {slug}")
             else:
                 say(f"Loaded demo draft (references still to link): {slug}")

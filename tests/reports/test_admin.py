@@ -6,15 +6,20 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from reports import publishing
+from reports import publishing, workflow
 from reports.models import FollowUpQuestion, PublishedVersion, Reference, Report, Section, Verdict
-from tests.conftest import make_report, make_source, make_topic
+from tests.conftest import make_report, make_source, make_topic, publish_now
 
 pytestmark = pytest.mark.django_db
 
 
 def publish_url(report):
-    return reverse("admin:reports_report_publish", args=[report.pk])
+    return reverse("admin:reports_report_transition", args=[report.pk, "publish"])
+
+
+def in_review(report):
+    workflow.submit(report, by=None)
+    return report
 
 
 def preview_url(report):
@@ -74,6 +79,7 @@ def test_change_form_shows_sections_in_order_with_references_and_questions(edito
 
 
 def test_change_form_links_to_publish_and_preview(editor_client, report):
+    in_review(report)
     content = editor_client.get(change_url(report)).content.decode()
 
     assert f'href="{publish_url(report)}"' in content
@@ -82,6 +88,7 @@ def test_change_form_links_to_publish_and_preview(editor_client, report):
 
 
 def test_change_form_hides_the_publish_link_from_staff_who_may_not_publish(staff_client, report):
+    in_review(report)
     response = staff_client.get(change_url(report))
 
     assert response.status_code == 200
@@ -145,19 +152,20 @@ def test_saving_a_new_report_through_the_admin_keeps_its_sections(editor_client,
 # The changelist
 
 
-def test_changelist_filters_by_publication(editor_client):
+def test_changelist_filters_by_status_and_what_is_live(editor_client):
     draft = make_report(claim="Still a draft.")
     live = make_report(claim="Already live.")
-    publishing.publish(live)
+    publish_now(live)
     changed = make_report(claim="Live and since edited.")
-    publishing.publish(changed)
+    publish_now(changed)
     changed.summary = "Edited [1] [2]."
     changed.save()
 
     url = reverse("admin:reports_report_changelist")
-    drafts = page_text(editor_client.get(url, {"publication": "draft"}))
-    published = page_text(editor_client.get(url, {"publication": "published"}))
-    edited = page_text(editor_client.get(url, {"publication": "changed"}))
+    drafts = page_text(editor_client.get(url, {"status__exact": "draft"}))
+    published = page_text(editor_client.get(url, {"live": "yes"}))
+    edited = page_text(editor_client.get(url, {"live": "changed"}))
+    not_live = page_text(editor_client.get(url, {"live": "no"}))
 
     assert draft.claim in drafts
     assert live.claim not in drafts
@@ -166,7 +174,8 @@ def test_changelist_filters_by_publication(editor_client):
     assert draft.claim not in published
     assert changed.claim in edited
     assert live.claim not in edited
-    assert "Published, with unpublished changes" in edited
+    assert draft.claim in not_live
+    assert live.claim not in not_live
 
 
 def test_changelist_filters_by_verdict_topic_and_author(editor_client, editor):
@@ -225,6 +234,7 @@ def test_publish_page_lists_every_problem_at_once(editor_client):
 def test_posting_a_broken_report_publishes_nothing(editor_client):
     report = make_report(verdict=None)
     Section.objects.filter(report=report, position=1).update(body="Not cited.")
+    in_review(report)
 
     response = editor_client.post(publish_url(report))
 
@@ -234,18 +244,18 @@ def test_posting_a_broken_report_publishes_nothing(editor_client):
     assert "Section 1, paragraph 1 has no citation." in text
     assert not PublishedVersion.objects.exists()
     report.refresh_from_db()
-    assert report.status == Report.Status.DRAFT
+    assert report.status == Report.Status.IN_REVIEW
 
 
 def test_publishing_a_good_report_makes_it_public(editor_client, editor, client):
-    report = make_report(claim="A well-cited claim.")
+    report = in_review(make_report(claim="A well-cited claim."))
 
     page = editor_client.get(publish_url(report))
     assert "Every check passes." in page_text(page)
     response = editor_client.post(publish_url(report), follow=True)
 
     assert response.redirect_chain[-1][0] == change_url(report)
-    assert "Published." in page_text(response)
+    assert "Published version 1." in page_text(response)
     version = PublishedVersion.objects.live().get(report=report)
     assert version.published_by == editor
     report.refresh_from_db()
@@ -257,20 +267,23 @@ def test_publishing_a_good_report_makes_it_public(editor_client, editor, client)
 
 
 def test_republishing_replaces_the_live_version_and_keeps_the_change_note(editor_client):
-    report = make_report()
+    report = in_review(make_report())
     editor_client.post(publish_url(report))
     report.claim = "A corrected claim."
     report.save()
+    in_review(report)
 
-    editor_client.post(publish_url(report), {"note": "Corrected the claim."})
+    editor_client.post(publish_url(report), {"note": "Corrected the claim.", "kind": "correction"})
 
     live = PublishedVersion.objects.live().get(report=report)
     assert live.number == 2
     assert live.change_note == "Corrected the claim."
+    assert live.change_kind == "correction"
     assert PublishedVersion.objects.filter(report=report).count() == 2
 
 
 def test_publishing_is_recorded_in_the_admin_history(editor_client, report):
+    in_review(report)
     editor_client.post(publish_url(report))
 
     history = editor_client.get(reverse("admin:reports_report_history", args=[report.pk]))
@@ -278,9 +291,15 @@ def test_publishing_is_recorded_in_the_admin_history(editor_client, report):
     assert "Published version 1." in page_text(history)
 
 
+def admin_view_url(report, view):
+    if view == "preview":
+        return preview_url(report)
+    return publish_url(report)
+
+
 @pytest.mark.parametrize("view", ["publish", "preview"])
 def test_anonymous_visitors_are_sent_to_log_in(client, report, view):
-    url = reverse(f"admin:reports_report_{view}", args=[report.pk])
+    url = admin_view_url(report, view)
 
     get = client.get(url)
     post = client.post(url)
@@ -293,7 +312,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, report, view):
 
 @pytest.mark.parametrize("view", ["publish", "preview"])
 def test_signed_in_non_staff_are_sent_to_log_in(member_client, report, view):
-    url = reverse(f"admin:reports_report_{view}", args=[report.pk])
+    url = admin_view_url(report, view)
 
     response = member_client.post(url) if view == "publish" else member_client.get(url)
 
@@ -309,12 +328,13 @@ def test_staff_without_the_publish_permission_are_refused(staff_client, report):
 
 
 def test_publish_page_of_an_unknown_report_is_not_found(editor_client):
-    assert editor_client.get("/admin/reports/report/999999/publish/").status_code == 404
+    assert editor_client.get("/admin/reports/report/999999/transition/publish/").status_code == 404
 
 
 def test_bulk_publish_action_publishes_good_reports_and_names_refused_ones(editor_client):
     good = make_report(claim="Good one.")
     bad = make_report(claim="Bad one.", verdict=None)
+    in_review(good), in_review(bad)
 
     response = editor_client.post(
         reverse("admin:reports_report_changelist"),
@@ -334,7 +354,7 @@ def test_bulk_publish_action_publishes_good_reports_and_names_refused_ones(edito
 
 def test_preview_renders_the_working_copy_and_is_never_cached(editor_client):
     report = make_report(claim="Published claim.")
-    publishing.publish(report)
+    publish_now(report)
     report.claim = "Working copy claim."
     report.save()
     Section.objects.filter(report=report, position=1).update(heading="A new heading")
@@ -391,6 +411,7 @@ def change_form_data(report) -> dict:
         "summary": report.summary,
         "conclusion_heading": report.conclusion_heading,
         "conclusion": report.conclusion,
+        "seen_version": report.edit_version,
     }
     for prefix, rows, fields in [
         ("sections", report.sections.all(), ["position", "heading", "body"]),
@@ -413,7 +434,7 @@ def change_form_data(report) -> dict:
 
 def test_editing_a_published_report_in_the_admin_changes_nothing_public(editor_client, client):
     report = make_report(claim="What readers see.")
-    publishing.publish(report)
+    publish_now(report)
     data = change_form_data(report)
     data["claim"] = "An edit in progress."
     data["sections-0-heading"] = "A rewritten heading"
@@ -442,7 +463,7 @@ def test_publish_problems_link_to_where_they_are_fixed(editor_client):
 
 def test_view_on_site_opens_the_live_page_even_after_the_slug_is_edited(editor_client):
     report = make_report(slug="published-slug")
-    publishing.publish(report)
+    publish_now(report)
     report.slug = "edited-slug"
     report.save()
 

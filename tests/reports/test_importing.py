@@ -14,7 +14,7 @@ from reports.content import ReportContent
 from reports.importing import import_report
 from reports.models import FollowUpQuestion, Reference, Report, Section
 from reports.textformat import TextFormatError, export_text
-from tests.conftest import make_report
+from tests.conftest import make_report, publish_now
 from tests.reports.test_textformat import EXAMPLE, EXAMPLE_PATH, MALFORMED
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_importing_the_same_claim_again_numbers_the_slug():
 
 def test_a_slug_still_live_on_a_published_version_is_not_reused():
     published = make_report(claim="Dogs dream.", slug="dogs-dream")
-    publishing.publish(published)
+    publish_now(published)
     # The working copy has been renamed since; its live version keeps the old slug.
     Report.objects.filter(pk=published.pk).update(slug="dogs-dream-old")
 

@@ -6,10 +6,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from reports import publishing
+from reports import publishing, workflow
 from reports.models import PublishedVersion, Reference, Report, Section
 from sources.models import Source
-from tests.conftest import make_report, make_source
+from tests.conftest import make_report, make_source, publish_now
 
 pytestmark = pytest.mark.django_db
 
@@ -101,8 +101,8 @@ def test_a_reference_that_is_never_cited_blocks_publishing(report):
 def test_publish_refuses_with_every_problem_at_once_and_saves_nothing():
     report = make_report(verdict=None, linked=False, summary="No citation at all.")
 
-    with pytest.raises(publishing.PublishRefused) as refusal:
-        publishing.publish(report)
+    with pytest.raises(workflow.PublishRefused) as refusal:
+        publish_now(report)
 
     problems = [str(p) for p in refusal.value.problems]
     assert "No verdict is chosen." in problems
@@ -110,11 +110,11 @@ def test_publish_refuses_with_every_problem_at_once_and_saves_nothing():
     assert "Reference [1] is not linked to a source." in problems
     assert not PublishedVersion.objects.exists()
     report.refresh_from_db()
-    assert report.status == Report.Status.DRAFT
+    assert report.status == Report.Status.IN_REVIEW
 
 
 def test_publish_freezes_a_live_version_with_content_sources_and_html(report, editor):
-    version = publishing.publish(report, by=editor)
+    version = publish_now(report, by=editor)
 
     assert version.is_live
     assert version.number == 1
@@ -132,7 +132,7 @@ def test_publish_freezes_a_live_version_with_content_sources_and_html(report, ed
 
 
 def test_editing_after_publishing_changes_nothing_public_until_republished(report):
-    version = publishing.publish(report)
+    version = publish_now(report)
     source = report.references.get(number=1).source
     report.claim = "An edited claim."
     report.save()
@@ -146,7 +146,7 @@ def test_editing_after_publishing_changes_nothing_public_until_republished(repor
     assert version.content["references"][0]["source"]["title"] != "Renamed source"
     assert report.has_unpublished_changes
 
-    republished = publishing.publish(report, note="Sharper claim.")
+    republished = publish_now(report, note="Sharper claim.")
 
     version.refresh_from_db()
     assert not version.is_live
@@ -160,14 +160,16 @@ def test_editing_after_publishing_changes_nothing_public_until_republished(repor
 def test_a_failure_halfway_through_publishing_leaves_the_live_version_as_it_was(
     report, monkeypatch
 ):
-    first = publishing.publish(report)
+    first = publish_now(report)
 
     def broken_render(content):
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(publishing, "render_body", broken_render)
+    report.claim = "An edit that will fail to publish."
+    report.save()
     with pytest.raises(RuntimeError):
-        publishing.publish(report)
+        publish_now(report)
 
     first.refresh_from_db()
     assert first.is_live
@@ -188,7 +190,7 @@ def test_preview_renders_the_working_copy_without_saving_anything(report):
 def test_publish_report_command_publishes_and_says_where(report):
     out = StringIO()
 
-    call_command("publish_report", report.slug, stdout=out)
+    call_command("publish_report", report.slug, "--submit", stdout=out)
 
     assert PublishedVersion.objects.live().filter(report=report).exists()
     assert f"/reports/{report.slug}/" in out.getvalue()
@@ -199,7 +201,7 @@ def test_publish_report_command_lists_every_problem_and_fails():
     err = StringIO()
 
     with pytest.raises(CommandError, match="Not published: 3 problems"):
-        call_command("publish_report", report.slug, stderr=err)
+        call_command("publish_report", report.slug, "--submit", stderr=err)
 
     assert "No verdict is chosen." in err.getvalue()
     assert "Reference [1] is not linked to a source." in err.getvalue()
@@ -214,7 +216,7 @@ def test_publish_report_command_exits_non_zero_for_an_unknown_slug(db):
 
 def test_saving_a_copy_loaded_before_publishing_keeps_the_report_published(report):
     stale = Report.objects.get(pk=report.pk)
-    publishing.publish(report)
+    publish_now(report)
 
     stale.claim = "Edited in a form opened before publishing."
     stale.save()

@@ -5,16 +5,15 @@ import re
 
 import pytest
 
-from reports import publishing
-from reports.models import FollowUpQuestion, Reference, Report, Section, Verdict
-from tests.conftest import make_publisher, make_report, make_source
+from reports.models import FollowUpQuestion, Reference, Section, Verdict
+from tests.conftest import make_publisher, make_report, make_source, publish_now
 
 pytestmark = pytest.mark.django_db
 
 
 def published(**fields):
     report = make_report(**fields)
-    publishing.publish(report)
+    publish_now(report)
     return report
 
 
@@ -144,7 +143,7 @@ def test_report_markers_link_to_the_numbered_reference_list(client):
     )
     report = make_report(references=2)
     Reference.objects.filter(report=report, number=2).update(source=source)
-    publishing.publish(report)
+    publish_now(report)
 
     content = client.get(f"/reports/{report.slug}/").content.decode()
 
@@ -180,7 +179,7 @@ def test_follow_up_question_links_only_to_a_published_answer(client):
     FollowUpQuestion.objects.create(
         report=report, position=2, question="Not yet answered?", answered_by=unpublished_answer
     )
-    publishing.publish(report)
+    publish_now(report)
 
     content = client.get(f"/reports/{report.slug}/").content.decode()
 
@@ -217,7 +216,7 @@ def test_editing_a_published_report_changes_nothing_until_it_is_published_again(
     assert "Edited body" not in before
     assert "Original claim." in page_text(client.get("/"))
 
-    publishing.publish(report)
+    publish_now(report)
 
     after = page_text(client.get(f"/reports/{report.slug}/"))
     assert "Edited claim." in after
@@ -230,7 +229,7 @@ def test_a_script_in_a_section_body_is_escaped_on_the_public_page(client):
         heading="<script>alert('heading')</script>",
         body="<script>alert('body')</script> Text [1] [2].",
     )
-    publishing.publish(report)
+    publish_now(report)
 
     content = client.get(f"/reports/{report.slug}/").content.decode()
 
@@ -248,7 +247,7 @@ def test_report_page_runs_a_fixed_number_of_queries(
         FollowUpQuestion.objects.create(
             report=report, position=position, question=f"Q{position}?", answered_by=answer
         )
-    publishing.publish(report)
+    publish_now(report)
 
     with django_assert_max_num_queries(2):
         response = client.get(f"/reports/{report.slug}/")
@@ -259,9 +258,9 @@ def test_report_page_runs_a_fixed_number_of_queries(
 
 def test_a_report_whose_slug_changed_moves_when_republished(client):
     report = published(slug="old-slug")
-    Report.objects.filter(pk=report.pk).update(slug="new-slug")
-    report.refresh_from_db()
-    publishing.publish(report)
+    report.slug = "new-slug"
+    report.save()
+    publish_now(report)
 
     assert client.get("/reports/old-slug/").status_code == 404
     assert client.get("/reports/new-slug/").status_code == 200

@@ -1,21 +1,37 @@
-"""`manage.py publish_report SLUG`: publish through the one publish function."""
+"""`manage.py publish_report SLUG`: publish a report in review through `reports.workflow`."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from reports import publishing
-from reports.models import Report
+from reports import workflow
+from reports.models import ChangeKind, Report
 
 
 class Command(BaseCommand):
-    help = "Check a report and publish it; lists every problem and exits non-zero if it cannot."
+    help = (
+        "Check a report in review and publish it; lists every problem and exits non-zero "
+        "if it cannot. A report published before needs --note and --kind."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="The report's slug.")
-        parser.add_argument("--note", default="", help="Change note shown with the version.")
-        parser.add_argument("--by", metavar="USERNAME", help="Record this user as the publisher.")
+        parser.add_argument("--note", default="", help="Change note shown to readers.")
+        parser.add_argument(
+            "--kind", default="", choices=ChangeKind.values, help="What kind of change it is."
+        )
+        parser.add_argument(
+            "--by",
+            metavar="USERNAME",
+            help="The reviewer publishing it: their permissions and the four-eyes rule apply.",
+        )
+        parser.add_argument(
+            "--submit",
+            action="store_true",
+            help="Submit a draft for review first (recorded as its own workflow step).",
+        )
 
-    def handle(self, *args, slug, note, by, **options):
+    def handle(self, *args, slug, note, kind, by, submit, **options):
         try:
             report = Report.objects.get(slug=slug)
         except Report.DoesNotExist:
@@ -28,14 +44,25 @@ class Command(BaseCommand):
             except User.DoesNotExist:
                 raise CommandError(f"No user “{by}”.") from None
         try:
-            version = publishing.publish(report, by=user, note=note)
-        except publishing.PublishRefused as refusal:
+            if submit and report.status != Report.Status.IN_REVIEW:
+                workflow.submit(report, by=user, comment="Submitted from the command line.")
+            elif report.status != Report.Status.IN_REVIEW:
+                raise CommandError(
+                    f"“{slug}” is {report.get_status_display().lower()}, not in review: "
+                    "submit it for review first (or pass --submit)."
+                )
+            version = workflow.publish(report, by=user, note=note, kind=kind)
+        except workflow.PublishRefused as refusal:
             for problem in refusal.problems:
                 self.stderr.write(f"- {problem}")
             count = len(refusal.problems)
             raise CommandError(
                 f"Not published: {count} problem{'s' if count != 1 else ''} in “{slug}”."
             ) from None
+        except workflow.TransitionRefused as refusal:
+            raise CommandError(f"Not published: {refusal}") from None
+        except PermissionDenied:
+            raise CommandError(f"Not published: {by} may not publish reports.") from None
         self.stdout.write(
             self.style.SUCCESS(
                 f"Published “{report.claim}” as version {version.number}: "

@@ -1,0 +1,313 @@
+"""The editorial workflow: every change of a report's state goes through this module.
+
+Draft → In review → Published (now, or Scheduled for later); In review → Draft ("returned");
+a live report can be withdrawn (readers see a notice) or unpublished (back to draft).
+Each step is recorded as a `Transition`. The admin, the commands and the tests call these
+functions; they check the user's permissions and the four-eyes rule themselves.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from reports import publishing
+from reports.models import ChangeKind, PublishedVersion, Report, Transition
+from reports.publishing import Problem
+
+Status = Report.Status
+
+
+class TransitionRefused(Exception):
+    """The report cannot make this step now; the message says why, in an editor's words."""
+
+
+class PublishRefused(TransitionRefused):
+    """Raised by `publish` with every problem the publish checks found, never just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def submit(report: Report, *, by, comment: str = "") -> Transition:
+    """Send a draft (or the changed working copy of a live report) to the reviewers."""
+    with transaction.atomic():
+        locked = _lock(report)
+        _require(by, "reports.change_report")
+        if locked.status not in {Status.DRAFT, Status.PUBLISHED, Status.WITHDRAWN}:
+            raise TransitionRefused(f"A report that is {_status(locked)} cannot be submitted.")
+        if locked.status == Status.PUBLISHED and not locked.has_unpublished_changes:
+            raise TransitionRefused(
+                "Nothing to review: the report has not changed since it went live."
+            )
+        record = _move(locked, Status.IN_REVIEW, by=by, comment=comment)
+    _mirror(report, locked)
+    return record
+
+
+def return_to_editor(report: Report, *, by, comment: str) -> Transition:
+    """Send a report in review (or scheduled) back to draft, saying what to change."""
+    if not comment.strip():
+        raise TransitionRefused("Say what needs to change: a returned report needs a comment.")
+    with transaction.atomic():
+        locked = _lock(report)
+        _require(by, "reports.review_report")
+        if locked.status not in {Status.IN_REVIEW, Status.SCHEDULED}:
+            raise TransitionRefused(
+                f"Only a report in review can be returned; this one is {_status(locked)}."
+            )
+        record = _move(locked, Status.DRAFT, by=by, comment=comment, **_NOT_SCHEDULED)
+    _mirror(report, locked)
+    return record
+
+
+def schedule(
+    report: Report, *, by, at: datetime.datetime, note: str = "", kind: str = ""
+) -> Transition:
+    """Approve a report in review to go live at `at`; `publish_due` publishes it then."""
+    with transaction.atomic():
+        locked = _lock(report)
+        _require(by, "reports.publish_report")
+        if at <= timezone.now():
+            raise TransitionRefused("The scheduled time has passed: choose a time in the future.")
+        _check_publishable(locked, by=by, note=note, kind=kind)
+        record = _move(
+            locked,
+            Status.SCHEDULED,
+            by=by,
+            comment=f"Scheduled for {timezone.localtime(at):%d %B %Y, %H:%M}.",
+            publish_at=at,
+            scheduled_by=by,
+            scheduled_note=note,
+            scheduled_note_kind=kind,
+        )
+    _mirror(report, locked)
+    return record
+
+
+def publish(report: Report, *, by, note: str = "", kind: str = "") -> PublishedVersion:
+    """Check a report in review and make it the live version, or raise `TransitionRefused`.
+
+    `by=None` is the system (demo loading); it skips the permission and four-eyes checks.
+    """
+    with transaction.atomic():
+        locked = _lock(report)
+        _require(by, "reports.publish_report")
+        _check_publishable(locked, by=by, note=note, kind=kind)
+        version = _go_live(locked, by=by, note=note, kind=kind)
+    _mirror(report, locked)
+    return version
+
+
+def publish_due(*, now: datetime.datetime | None = None) -> list[tuple[Report, str]]:
+    """Publish every scheduled report whose time has come; safe to run twice at once.
+
+    Returns (report, outcome) pairs; a report that can no longer be published goes back
+    to review with the reason recorded, so it is not retried on every run.
+    """
+    now = now or timezone.now()
+    outcomes = []
+    while True:
+        with transaction.atomic():
+            # skip_locked: a concurrent run takes the other due reports instead of waiting.
+            report = (
+                Report.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("verdict", "scheduled_by")
+                .filter(status=Status.SCHEDULED, publish_at__lte=now)
+                .exclude(pk__in=[r.pk for r, _ in outcomes])
+                .order_by("publish_at", "pk")
+                .first()
+            )
+            if report is None:
+                return outcomes
+            problems = publishing.check(report)
+            if report.updated_at > _scheduled_at(report):
+                problems.insert(0, Problem("It was edited after it was approved."))
+            if problems:
+                reason = "Not published as scheduled: " + "; ".join(map(str, problems))
+                _move(report, Status.IN_REVIEW, by=None, comment=reason, **_NOT_SCHEDULED)
+                outcomes.append((report, reason))
+                continue
+            version = _go_live(
+                report,
+                by=report.scheduled_by,
+                note=report.scheduled_note,
+                kind=report.scheduled_note_kind,
+            )
+            outcomes.append((report, f"Published version {version.number}."))
+
+
+def withdraw(report: Report, *, by, reason: str) -> Transition:
+    """Take a live report down, leaving a public notice with `reason` at its address."""
+    if not reason.strip():
+        raise TransitionRefused("Give the reason for withdrawing: readers will see it.")
+    return _take_down(report, Status.WITHDRAWN, by=by, comment=reason, withdrawn=True)
+
+
+def unpublish(report: Report, *, by, comment: str) -> Transition:
+    """Take a live report down without a notice (published by mistake); it becomes a draft."""
+    if not comment.strip():
+        raise TransitionRefused("Say why the report is unpublished.")
+    return _take_down(report, Status.DRAFT, by=by, comment=comment, withdrawn=False)
+
+
+def available(report: Report, user) -> list[str]:
+    """The transitions `user` may attempt on `report` now, by function name."""
+    names = []
+    perms = user.get_all_permissions() if not user.is_superuser else None
+
+    def may(perm):
+        return perms is None or perm in perms
+
+    if may("reports.change_report") and (
+        report.status in {Status.DRAFT, Status.WITHDRAWN}
+        or (report.status == Status.PUBLISHED and report.has_unpublished_changes)
+    ):
+        names.append("submit")
+    if may("reports.review_report") and report.status in {Status.IN_REVIEW, Status.SCHEDULED}:
+        names.append("return_to_editor")
+    if may("reports.publish_report") and report.status == Status.IN_REVIEW:
+        names += ["publish", "schedule"]
+    if may("reports.withdraw_report") and report.is_live:
+        names += ["withdraw", "unpublish"]
+    return names
+
+
+# Internals -----------------------------------------------------------------------------
+
+_NOT_SCHEDULED = {
+    "publish_at": None,
+    "scheduled_by": None,
+    "scheduled_note": "",
+    "scheduled_note_kind": "",
+}
+
+
+def _lock(report: Report) -> Report:
+    """The report's row, locked until the transaction ends, so transitions never interleave."""
+    return (
+        Report.objects.select_for_update(of=("self",)).select_related("verdict").get(pk=report.pk)
+    )
+
+
+def _require(user, permission: str) -> None:
+    if user is not None and not user.has_perm(permission):
+        raise PermissionDenied(f"{user} lacks the permission {permission}.")
+
+
+def _status(report: Report) -> str:
+    return report.get_status_display().lower()
+
+
+def _check_publishable(report: Report, *, by, note: str, kind: str) -> None:
+    if report.status != Status.IN_REVIEW:
+        raise TransitionRefused(
+            f"Only a report in review can be published; this one is {_status(report)}."
+        )
+    if by is not None and four_eyes_conflict(report, by):
+        raise TransitionRefused(
+            "Four-eyes rule: you wrote or last edited this report, so another reviewer must "
+            "publish it."
+        )
+    if report.versions.exists():
+        if not note.strip():
+            raise TransitionRefused("A republished report needs a change note for readers.")
+        if kind not in ChangeKind.values:
+            raise TransitionRefused(
+                "Say what kind of change this is: correction, update or clarification."
+            )
+    problems = publishing.check(report)
+    if problems:
+        raise PublishRefused(problems)
+
+
+def four_eyes_conflict(report: Report, user) -> bool:
+    """Whether the four-eyes rule forbids `user` from publishing `report`."""
+    if not getattr(settings, "FACTUALLY_FOUR_EYES", True):
+        return False
+    return user.pk in {report.author_id, report.last_edited_by_id}
+
+
+def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
+    now = timezone.now()
+    previous = report.versions.order_by("-number").only("number", "verdict_id").first()
+    report.versions.filter(is_live=True).update(is_live=False)
+    version = publishing.freeze(report)
+    version.number = (previous.number if previous else 0) + 1
+    version.is_live = True
+    version.published_at = now
+    version.published_by = by
+    version.change_note = note
+    version.change_kind = kind if previous else ""
+    version.verdict_changed = previous is not None and previous.verdict_id != report.verdict_id
+    version.save()
+    _move(
+        report,
+        Status.PUBLISHED,
+        by=by,
+        comment=note or f"Published version {version.number}.",
+        at=now,
+        published_at=now,
+        withdrawn_at=None,
+        withdrawal_reason="",
+        **_NOT_SCHEDULED,
+    )
+    return version
+
+
+def _take_down(report: Report, to: str, *, by, comment: str, withdrawn: bool) -> Transition:
+    with transaction.atomic():
+        locked = _lock(report)
+        _require(by, "reports.withdraw_report")
+        if not locked.is_live:
+            raise TransitionRefused("The report is not live, so there is nothing to take down.")
+        now = timezone.now()
+        locked.versions.filter(is_live=True).update(is_live=False)
+        record = _move(
+            locked,
+            to,
+            by=by,
+            comment=comment,
+            at=now,
+            published_at=None,
+            withdrawn_at=now if withdrawn else None,
+            withdrawal_reason=comment if withdrawn else "",
+            **_NOT_SCHEDULED,
+        )
+    _mirror(report, locked)
+    return record
+
+
+def _move(report: Report, to: str, *, by, comment: str, at=None, **fields) -> Transition:
+    """Record the transition and set the new state, without touching `updated_at`."""
+    at = at or timezone.now()
+    record = Transition.objects.create(
+        report=report, from_status=report.status, to_status=to, by=by, at=at, comment=comment
+    )
+    fields["status"] = to
+    # update(), not save(): the edit time must stay older than the publish time.
+    Report.objects.filter(pk=report.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(report, name, value)
+    return record
+
+
+def _mirror(target: Report, source: Report) -> None:
+    """Give the caller's instance the state the locked copy reached."""
+    if target is not source:
+        for name in Report.WORKFLOW_FIELDS:
+            setattr(target, name, getattr(source, name))
+
+
+def _scheduled_at(report: Report) -> datetime.datetime:
+    """When the report was approved for scheduling: its latest move to "scheduled"."""
+    return (
+        report.transitions.filter(to_status=Status.SCHEDULED).aggregate(at=Max("at"))["at"]
+        or report.updated_at
+    )

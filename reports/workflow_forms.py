@@ -1,0 +1,142 @@
+"""The forms behind each workflow step in the admin; each calls one `reports.workflow` function."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from reports import workflow
+from reports.models import ChangeKind, Report
+
+LABELS = {
+    "submit": "Submit for review",
+    "return_to_editor": "Return to the editor",
+    "publish": "Publish",
+    "schedule": "Schedule",
+    "withdraw": "Withdraw",
+    "unpublish": "Unpublish",
+}
+
+PERMISSIONS = {
+    "submit": "reports.change_report",
+    "return_to_editor": "reports.review_report",
+    "publish": "reports.publish_report",
+    "schedule": "reports.publish_report",
+    "withdraw": "reports.withdraw_report",
+    "unpublish": "reports.withdraw_report",
+}
+
+
+class StepForm(forms.Form):
+    def __init__(self, *args, report: Report, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report = report
+
+    def apply(self, *, by) -> str:
+        """Make the step; returns the message for the editor and the admin history."""
+        raise NotImplementedError
+
+
+class SubmitForm(StepForm):
+    comment = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="For the reviewer."
+    )
+
+    def apply(self, *, by):
+        workflow.submit(self.report, by=by, comment=self.cleaned_data["comment"])
+        return "Submitted for review."
+
+
+class ReturnForm(StepForm):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="What the editor should change."
+    )
+
+    def apply(self, *, by):
+        workflow.return_to_editor(self.report, by=by, comment=self.cleaned_data["comment"])
+        return "Returned to the editor."
+
+
+class ChangeNoteMixin(forms.Form):
+    """A change note and its kind, asked for only when a report was published before."""
+
+    note = forms.CharField(
+        label="Change note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to readers under the report, e.g. “Corrected the date of the speech.”",
+    )
+    kind = forms.ChoiceField(label="Kind of change", choices=ChangeKind.choices, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.republishing = self.report.versions.exists()
+        if self.republishing:
+            self.fields["note"].required = True
+            self.fields["kind"].required = True
+        else:
+            del self.fields["note"], self.fields["kind"]
+
+    def change_note(self) -> dict:
+        if not self.republishing:
+            return {}
+        return {"note": self.cleaned_data["note"], "kind": self.cleaned_data["kind"]}
+
+
+class PublishForm(ChangeNoteMixin, StepForm):
+    def apply(self, *, by):
+        version = workflow.publish(self.report, by=by, **self.change_note())
+        return f"Published version {version.number}."
+
+
+class ScheduleForm(ChangeNoteMixin, StepForm):
+    at = forms.DateTimeField(
+        label="Go live at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="In the newsroom's time zone; `publish_scheduled` publishes it then.",
+    )
+
+    field_order = ["at", "note", "kind"]
+
+    def clean_at(self):
+        at = self.cleaned_data["at"]
+        if at <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future.")
+        return at
+
+    def apply(self, *, by):
+        at = self.cleaned_data["at"]
+        workflow.schedule(self.report, by=by, at=at, **self.change_note())
+        return f"Scheduled to go live at {timezone.localtime(at):%H:%M on %d %B %Y}."
+
+
+class WithdrawForm(StepForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Readers who follow a link to the report see this notice.",
+    )
+
+    def apply(self, *, by):
+        workflow.withdraw(self.report, by=by, reason=self.cleaned_data["reason"])
+        return "Withdrawn: the public page now shows the withdrawal notice."
+
+
+class UnpublishForm(StepForm):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why it comes down without a notice (for the newsroom, not readers).",
+    )
+
+    def apply(self, *, by):
+        workflow.unpublish(self.report, by=by, comment=self.cleaned_data["comment"])
+        return "Unpublished: the report is a draft again and its page is gone."
+
+
+FORMS: dict[str, type[StepForm]] = {
+    "submit": SubmitForm,
+    "return_to_editor": ReturnForm,
+    "publish": PublishForm,
+    "schedule": ScheduleForm,
+    "withdraw": WithdrawForm,
+    "unpublish": UnpublishForm,
+}
