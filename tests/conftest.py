@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from reports import workflow
+from reports import roles, workflow
 from reports.models import ChangeKind, FollowUpQuestion, Reference, Report, Section, Topic, Verdict
 from sources.models import Publisher, Source
 
@@ -85,6 +85,42 @@ def make_topic(**fields) -> Topic:
     fields.setdefault("name", f"Topic {n}")
     fields.setdefault("slug", f"topic-{n}")
     return Topic.objects.create(**fields)
+
+
+def make_user(username: str, *roles: str, **fields):
+    """A staff member holding the given newsroom roles (group names from reports.roles)."""
+    from django.contrib.auth.models import Group, User
+
+    fields.setdefault("is_staff", True)
+    user = User.objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password="correct horse battery",
+        **fields,
+    )
+    user.groups.set(Group.objects.filter(name__in=roles))
+    return user
+
+
+@pytest.fixture
+def writer(db):
+    """A member of the Editor group: drafts and submits, never publishes."""
+    return make_user("writer", roles.EDITOR)
+
+
+@pytest.fixture
+def reviewer(db):
+    return make_user("reviewer", roles.REVIEWER)
+
+
+@pytest.fixture
+def second_reviewer(db):
+    return make_user("second-reviewer", roles.REVIEWER)
+
+
+@pytest.fixture
+def curator(db):
+    return make_user("curator", roles.SOURCE_CURATOR)
 
 
 @pytest.fixture
