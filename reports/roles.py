@@ -53,9 +53,14 @@ _REVIEWER_PERMISSIONS = {
 
 _CURATOR_PERMISSIONS = {
     "sources": [
-        f"{action}_{model}"
-        for model in ("source", "publisher")
-        for action in ("add", "change", "delete", "view")
+        *(
+            f"{action}_{model}"
+            for model in ("source", "publisher", "publisherdomain")
+            for action in ("add", "change", "delete", "view")
+        ),
+        "merge_source",
+        "retire_source",
+        "view_sourcemerge",
     ],
 }
 
@@ -88,3 +93,14 @@ def sync_roles(apps=None, *, using: str = "default") -> None:
             continue
         group, _ = Group.objects.using(using).get_or_create(name=name)
         group.permissions.set([found[key] for key in wanted])
+
+
+def create_roles_migration(apps, schema_editor) -> None:
+    """For data migrations: create the permissions now (Django makes them after migrating)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_roles(apps, using=schema_editor.connection.alias)

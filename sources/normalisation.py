@@ -58,3 +58,30 @@ def domain_of(url: str) -> str:
     """The host of `url` without a leading "www.", for matching sources to publishers."""
     host = (urlsplit(url.strip()).hostname or "").lower()
     return host.removeprefix("www.")
+
+
+def clean_domain(domain: str) -> str:
+    """A domain as publishers are keyed: lower case, no "www.", no trailing dot."""
+    return domain.strip().lower().rstrip(".").removeprefix("www.")
+
+
+def parent_domains(domain: str) -> list[str]:
+    """`domain` and each parent with at least two labels, nearest first."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)] if len(labels) > 1 else []
+
+
+def normalise_doi(doi: str) -> str:
+    """A DOI without resolver prefix or "doi:", lower-cased: DOIs are case-insensitive."""
+    doi = doi.strip()
+    for prefix in (
+        "https://doi.org/",
+        "http://doi.org/",
+        "https://dx.doi.org/",
+        "http://dx.doi.org/",
+        "doi:",
+    ):
+        if doi.lower().startswith(prefix):
+            doi = doi[len(prefix) :]
+            break
+    return doi.strip().lower()
