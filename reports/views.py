@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, Subquery, TextField, When
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from reports.models import PublishedVersion, Verdict
+from reports.models import ChangeKind, PublishedVersion, Verdict
 from reports.rendering import page_context
+
+# How readers are told what a republication did: "Corrected on 3 March 2026: …".
+CHANGE_WORDS = {
+    ChangeKind.CORRECTION: "Corrected",
+    ChangeKind.UPDATE: "Updated",
+    ChangeKind.CLARIFICATION: "Clarified",
+}
 
 
 @require_GET
@@ -25,10 +36,38 @@ def home(request):
 
 @require_GET
 def report_detail(request, slug):
-    version = get_object_or_404(
-        PublishedVersion.objects.live().select_related("verdict"), slug=slug
+    """The live version of a report with its change notes, or the notice of its withdrawal."""
+    versions = _versions_of_live_report(slug, show=Q(is_live=True))
+    if not versions:
+        return _withdrawal_notice(request, slug)
+    live = next(version for version in versions if version.is_live)
+    return render(request, "reports/detail.html", _version_context(request, live, versions))
+
+
+@require_GET
+def report_version(request, slug, number):
+    """An earlier version of a live report, readable but marked as superseded."""
+    versions = _versions_of_live_report(slug, show=Q(number=number))
+    version = next((version for version in versions if version.number == number), None)
+    if version is None:
+        raise Http404("The report has no such published version.")
+    if version.is_live:
+        # One address for the current text. Not permanent: this number is superseded later.
+        return redirect(version)
+    return render(request, "reports/detail.html", _version_context(request, version, versions))
+
+
+@require_GET
+def report_history(request, slug):
+    """Every published version of a live report, newest first, with what each changed."""
+    versions = _versions_of_live_report(slug)
+    if not versions:
+        raise Http404("No report is live at this address.")
+    return render(
+        request,
+        "reports/history.html",
+        {"live": versions[0], "entries": _entries(versions)},
     )
-    return render(request, "reports/detail.html", page_context(version))
 
 
 @require_GET
@@ -42,3 +81,104 @@ def verdict_styles(request):
     )
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+# Reading versions --------------------------------------------------------------------------
+
+
+def _versions_of_live_report(slug: str, *, show: Q | None = None) -> list[PublishedVersion]:
+    """Every version of the report live at `slug`, newest first, in one query; [] if none.
+
+    Versions are found through the live version's report, so an old version is read at the
+    current slug even if it was published under another. Only the version matching `show`
+    brings its frozen body and content: the others' would be read for nothing.
+    """
+    live_report = PublishedVersion.objects.live().filter(slug=slug).values("report_id")
+    versions = (
+        PublishedVersion.objects.filter(report_id__in=live_report)
+        .select_related("verdict")
+        .defer("content", "body_html")
+        .order_by("-number")
+    )
+    if show is None:
+        return list(versions)
+    versions = versions.annotate(
+        shown_body=Case(When(show, then=F("body_html")), output_field=TextField()),
+        shown_content=Case(When(show, then=F("content")), output_field=JSONField()),
+    )
+    versions = list(versions)
+    for version in versions:
+        if version.shown_body is not None:
+            # Filling the deferred fields by hand keeps rendering from fetching them again.
+            version.body_html = version.shown_body
+            version.content = version.shown_content
+    return versions
+
+
+def _entries(versions: list[PublishedVersion]) -> list[dict]:
+    """Each version (newest first) with how readers are told of it and the verdict it replaced.
+
+    `versions` is every version of one report, newest first, so the next item is the
+    version each one replaced.
+    """
+    entries = [
+        {
+            "version": version,
+            "words": CHANGE_WORDS.get(version.change_kind, "Updated"),
+            "previous_verdict": previous.verdict if version.verdict_changed else None,
+        }
+        for version, previous in pairwise(versions)
+    ]
+    if versions:
+        entries.append({"version": versions[-1], "words": "Published", "previous_verdict": None})
+    return entries
+
+
+def _version_context(request, version: PublishedVersion, versions: list[PublishedVersion]):
+    """What `reports/detail.html` needs for `version`, one of the live report's `versions`."""
+    live = versions[0]
+    context = page_context(version)
+    context.update(
+        # What a reader of this version saw: the notes of the changes made up to it.
+        notes=[
+            entry for entry in _entries(versions) if 1 < entry["version"].number <= version.number
+        ],
+        live=live,
+        canonical_url=request.build_absolute_uri(live.get_absolute_url()),
+    )
+    if version is not live:
+        successor = next(v for v in versions if v.number == version.number + 1)
+        context.update(
+            is_superseded=True,
+            version_count=len(versions),
+            superseded_at=successor.published_at,
+        )
+    return context
+
+
+def _withdrawal_notice(request, slug: str):
+    """410 Gone with the reason, if `slug` was the last address of a withdrawn report."""
+    last_number = (
+        PublishedVersion.objects.filter(report=OuterRef("report"))
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    last = (
+        PublishedVersion.objects.filter(
+            slug=slug, number=Subquery(last_number), report__withdrawn_at__isnull=False
+        )
+        .filter(~Exists(PublishedVersion.objects.live().filter(report=OuterRef("report"))))
+        .select_related("report")
+        .only("slug", "claim", "report__withdrawn_at", "report__withdrawal_reason")
+        # Two withdrawn reports may have ended at the same slug: the latest notice wins.
+        .order_by("-report__withdrawn_at")
+        .first()
+    )
+    if last is None:
+        raise Http404("No report is published at this address.")
+    return render(
+        request,
+        "reports/withdrawn.html",
+        {"version": last, "report": last.report},
+        status=410,
+    )
