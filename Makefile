@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 # Tests run against PostgreSQL unless DATABASE_URL says otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/factually
 PYTEST_ARGS ?=
+# Browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test setup lint format
+.PHONY: run test setup browser lint format
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +20,20 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 setup: $(VENV)/.installed
 
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Browser tests need Debian's chromium at $@;" \
+		"install it, or skip them: $(BIN)/python -m pytest -m 'not browser'" >&2; exit 1; }
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
 run: setup
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py load_demo
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: setup
+test: setup browser
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
