@@ -6,18 +6,21 @@ The admin stays thin: checks live in `reports.publishing`, workflow steps in
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.timezone import localtime
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from reports import locking, publishing, revisions, workflow, workflow_forms
+from reports import drafting, locking, publishing, review, revisions, workflow, workflow_forms
 from reports.models import (
     FollowUpQuestion,
     PublishedVersion,
@@ -30,20 +33,77 @@ from reports.models import (
 from reports.rendering import page_context
 
 
+class _SelectedLabels:
+    """The labels of the options selected in every row of one inline, read in one query."""
+
+    def __init__(self, queryset, label):
+        self.queryset, self.label = queryset, label
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        return {str(obj.pk): self.label(obj) for obj in self.queryset}
+
+
+class RowAutocompleteSelect(AutocompleteSelect):
+    """An autocomplete that shows its selected option without a query per inline row."""
+
+    # Set per request by `OneQueryAutocompleteMixin`; the copies made for each row share it.
+    selected: _SelectedLabels | None = None
+
+    def optgroups(self, name, value, attr=None):
+        chosen = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
+        if self.selected is None or not chosen <= self.selected.labels.keys():
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        for pk in sorted(chosen):
+            options.append(
+                self.create_option(name, pk, self.selected.labels[pk], chosen, len(options))
+            )
+        return [(None, options, 0)]
+
+
+class OneQueryAutocompleteMixin:
+    """Inline autocompletes cost one query per field, not one per row, on the change form."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget",
+                RowAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using")),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        for name in self.get_autocomplete_fields(request):
+            field = formset.form.base_fields.get(name)
+            widget = getattr(getattr(field, "widget", None), "widget", None)
+            if obj is not None and isinstance(widget, RowAutocompleteSelect):
+                rows = self.model._default_manager.filter(**{formset.fk.name: obj})
+                widget.selected = _SelectedLabels(
+                    field.queryset.filter(pk__in=rows.values(name)), field.label_from_instance
+                )
+        return formset
+
+
 class SectionInline(admin.StackedInline):
     model = Section
     extra = 0
     fields = ["position", "heading", "body"]
 
 
-class ReferenceInline(admin.TabularInline):
+class ReferenceInline(OneQueryAutocompleteMixin, admin.TabularInline):
     model = Reference
     extra = 0
     fields = ["number", "source", "pinpoint"]
     autocomplete_fields = ["source"]
 
+    def get_queryset(self, request):
+        # Each row shows the reference's name, which names its report.
+        return super().get_queryset(request).select_related("report")
 
-class FollowUpQuestionInline(admin.TabularInline):
+
+class FollowUpQuestionInline(OneQueryAutocompleteMixin, admin.TabularInline):
     model = FollowUpQuestion
     fk_name = "report"
     extra = 0
@@ -168,6 +228,27 @@ class ReportAdmin(VersionAdmin):
                 self.admin_site.admin_view(self.preview_view),
                 name="reports_report_preview",
             ),
+            path(
+                "<path:object_id>/checklist/",
+                self.admin_site.admin_view(self.checklist_view),
+                name="reports_report_checklist",
+            ),
+            # Before "<path:object_id>/", which would take "similar" for an id.
+            path(
+                "similar/",
+                self.admin_site.admin_view(self.similar_view),
+                name="reports_report_similar_new",
+            ),
+            path(
+                "<path:object_id>/similar/",
+                self.admin_site.admin_view(self.similar_view),
+                name="reports_report_similar",
+            ),
+            path(
+                "<path:object_id>/questions/<int:question_id>/draft/",
+                self.admin_site.admin_view(self.draft_question_view),
+                name="reports_report_draft_question",
+            ),
             *super().get_urls(),
         ]
 
@@ -176,6 +257,41 @@ class ReportAdmin(VersionAdmin):
             obj.author = request.user
         obj.last_edited_by = request.user
         super().save_model(request, obj, form, change)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # Similar published claims follow the claim as it is typed (and the verdict chosen).
+        url = self._similar_url(obj)
+        for name, other in [("claim", "verdict"), ("verdict", "claim")]:
+            if name in form.base_fields:
+                form.base_fields[name].widget.attrs.update(
+                    {
+                        "hx-get": url,
+                        "hx-trigger": "keyup changed delay:500ms, change"
+                        if name == "claim"
+                        else "change",
+                        "hx-include": f"[name={other}]",
+                        "hx-target": "#similar-claims",
+                        "hx-swap": "outerHTML",
+                        "hx-sync": "this:replace",
+                    }
+                )
+        return form
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Only when the page is shown: a successful save redirects without these queries.
+        form = context["adminform"].form
+        claim = form["claim"].value() if "claim" in form.fields else getattr(obj, "claim", "")
+        context.update(
+            self._similar_context(claim or "", verdict=getattr(obj, "verdict", None), report=obj)
+        )
+        if obj is not None:
+            context.update(self._checklist_context(obj))
+            context["questions"] = obj.questions.select_related("answered_by")
+            context["may_draft"] = self.has_add_permission(request) and self.has_change_permission(
+                request, obj
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         report = self.get_object(request, object_id)
@@ -230,7 +346,7 @@ class ReportAdmin(VersionAdmin):
                 self.log_change(request, report, outcome)
                 messages.success(request, outcome)
                 return redirect("admin:reports_report_change", report.pk)
-        problems = publishing.check(report) if name in {"publish", "schedule"} else []
+        reviewing = name in {"publish", "schedule"}
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -239,12 +355,9 @@ class ReportAdmin(VersionAdmin):
             "label": workflow_forms.LABELS[name],
             "title": f"{workflow_forms.LABELS[name]}: “{report.claim}”",
             "form": form,
-            "problems": [
-                {"message": str(problem), "anchor": self._problem_anchor(problem)}
-                for problem in problems
-            ],
-            "four_eyes_conflict": name in {"publish", "schedule"}
-            and workflow.four_eyes_conflict(report, request.user),
+            "problems": self._problems(report) if reviewing else [],
+            "four_eyes_conflict": reviewing and workflow.four_eyes_conflict(report, request.user),
+            "changes": review.changes_since_live(report) if reviewing and report.is_live else None,
             "change_url": reverse("admin:reports_report_change", args=[report.pk]),
         }
         return TemplateResponse(request, "admin/reports/report/transition.html", context)
@@ -260,16 +373,134 @@ class ReportAdmin(VersionAdmin):
             return f"{problem.field}-group"
         return f"id_{problem.field}"
 
+    def _problems(self, report) -> list[dict]:
+        return [
+            {"message": str(problem), "anchor": self._problem_anchor(problem)}
+            for problem in publishing.check(report)
+        ]
+
+    def _checklist_context(self, report) -> dict:
+        return {
+            "checklist": self._problems(report),
+            "checklist_url": reverse("admin:reports_report_checklist", args=[report.pk]),
+            "change_url": reverse("admin:reports_report_change", args=[report.pk]),
+        }
+
+    def checklist_view(self, request, object_id):
+        """Every publish check on the saved copy: a partial for htmx, else a full page."""
+        report = self._get_report(request, object_id)
+        if not self.has_view_permission(request, report):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": report,
+            "title": f"Publish checklist: “{report.claim}”",
+            **self._checklist_context(report),
+        }
+        return self._partial_response(request, "admin/reports/report/checklist.html", context)
+
+    def _similar_url(self, report) -> str:
+        if report is None or report.pk is None:
+            return reverse("admin:reports_report_similar_new")
+        return reverse("admin:reports_report_similar", args=[report.pk])
+
+    def _similar_context(self, claim: str, *, verdict, report) -> dict:
+        return {
+            "similar": review.similar_claims(
+                claim, verdict=verdict, exclude_report_id=getattr(report, "pk", None)
+            ),
+            "similar_url": self._similar_url(report),
+            "similar_claim": claim,
+        }
+
+    def similar_view(self, request, object_id=None):
+        """Published reports with claims like `?claim=`, for the claim field as it is typed."""
+        report = None
+        if object_id is not None:
+            report = self._get_report(request, object_id)
+            if not self.has_view_permission(request, report):
+                raise PermissionDenied
+        elif not (self.has_add_permission(request) or self.has_view_permission(request)):
+            raise PermissionDenied
+        claim = request.GET.get("claim", report.claim if report else "")
+        verdict_id = request.GET.get("verdict", "")
+        if verdict_id.isdigit():
+            verdict = Verdict.objects.filter(pk=verdict_id).first()
+        else:
+            verdict = report.verdict if report and "verdict" not in request.GET else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": report,
+            "title": "Similar published claims",
+            **self._similar_context(claim, verdict=verdict, report=report),
+        }
+        return self._partial_response(request, "admin/reports/report/similar.html", context)
+
+    def _partial_response(self, request, template: str, context: dict) -> TemplateResponse:
+        """The template's partial of the same name for htmx requests, the whole page otherwise."""
+        if request.htmx:
+            template += "#" + template.rsplit("/", 1)[-1].removesuffix(".html")
+        response = TemplateResponse(request, template, context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    def draft_question_view(self, request, object_id, question_id):
+        """POST: a new draft report answering one follow-up question of this report."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        report = self._get_report(request, object_id)
+        # It adds a report and edits this one (the question's link).
+        if not (self.has_add_permission(request) and self.has_change_permission(request, report)):
+            raise PermissionDenied
+        question = get_object_or_404(report.questions, pk=question_id)
+        try:
+            draft = drafting.draft_from_question(question, by=request.user)
+        except drafting.AlreadyAnswered as refusal:
+            messages.error(
+                request,
+                format_html(
+                    '“{}” is already answered by <a href="{}">{}</a>.',
+                    question.question,
+                    reverse("admin:reports_report_change", args=[refusal.report.pk]),
+                    refusal.report.claim,
+                ),
+            )
+            return redirect("admin:reports_report_change", report.pk)
+        self.log_addition(request, draft, f"Drafted from a follow-up question of “{report}”.")
+        self.log_change(request, report, f"The question “{question}” is answered by a new draft.")
+        messages.success(
+            request,
+            format_html(
+                'Drafted a report from the question of <a href="{}">{}</a>. '
+                "Check the claim and slug, then write it.",
+                reverse("admin:reports_report_change", args=[report.pk]),
+                report.claim,
+            ),
+        )
+        return redirect("admin:reports_report_change", draft.pk)
+
     def preview_view(self, request, object_id):
-        """The working copy rendered with the public template; staff only, never cached."""
+        """The working copy rendered with the public template; staff only, never cached.
+
+        Sentences without a citation are highlighted here (advisory), never on public pages.
+        """
         report = self._get_report(request, object_id)
         if not self.has_view_permission(request, report):
             raise PermissionDenied
         version = publishing.preview(report)
+        context = page_context(version)
+        highlighted = review.highlight_uncited(context["body_html"])
         response = TemplateResponse(
             request,
-            "reports/detail.html",
-            {**page_context(version), "is_preview": True},
+            "admin/reports/report/preview.html",
+            {
+                **context,
+                "body_html": highlighted.html,
+                "uncited": highlighted.uncited,
+                "is_preview": True,
+            },
         )
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex"
