@@ -177,7 +177,15 @@ class ReportAdmin(VersionAdmin):
     search_fields = ["claim", "slug", "summary", "claimant"]
     prepopulated_fields = {"slug": ["claim"]}
     filter_horizontal = ["topics"]
-    readonly_fields = ["status", "live", "published_at", "last_edited_by", "updated_at"]
+    readonly_fields = [
+        "status",
+        "live",
+        "published_at",
+        "publish_at",
+        "withdrawal_reason",
+        "last_edited_by",
+        "updated_at",
+    ]
     inlines = [SectionInline, ReferenceInline, FollowUpQuestionInline]
     actions = ["publish_selected"]
     fieldsets = [
@@ -208,6 +216,8 @@ class ReportAdmin(VersionAdmin):
                     "status",
                     "live",
                     "published_at",
+                    "publish_at",
+                    "withdrawal_reason",
                     "last_edited_by",
                     "updated_at",
                     "is_demo",
