@@ -317,6 +317,10 @@ class PublishedVersion(models.Model):
     verdict = models.ForeignKey(Verdict, on_delete=models.PROTECT, related_name="+")
     checked_on = models.DateField()
     summary_text = models.TextField(help_text="Plain-text summary for lists and previews.")
+    body_text = models.TextField(
+        blank=True, help_text="Plain text of the sections and conclusion, for search."
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="versions")
     content = models.JSONField(help_text="The structured report, with resolved sources.")
     body_html = models.TextField(help_text="Rendered once, at publishing.")
 

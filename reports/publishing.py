@@ -110,6 +110,16 @@ def freeze(report: Report) -> PublishedVersion:
         verdict=report.verdict,
         checked_on=content.checked_on,
         summary_text=citations.plain_text(content.summary),
+        body_text=body_text(content),
         content=content.to_json(),
         body_html=render_body(content),
     )
+
+
+def body_text(content: ReportContent) -> str:
+    """The words of the sections and conclusion, headings included, for full-text search."""
+    parts = []
+    for section in content.sections:
+        parts += [section.heading, citations.plain_text(section.body)]
+    parts += [content.conclusion_heading, citations.plain_text(content.conclusion)]
+    return "\n".join(part for part in parts if part)

@@ -247,6 +247,7 @@ def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
     version.change_kind = kind if previous else ""
     version.verdict_changed = previous is not None and previous.verdict_id != report.verdict_id
     version.save()
+    version.topics.set(report.topics.all())
     _move(
         report,
         Status.PUBLISHED,
