@@ -321,6 +321,9 @@ class PublishedVersion(models.Model):
         blank=True, help_text="Plain text of the sections and conclusion, for search."
     )
     topics = models.ManyToManyField(Topic, blank=True, related_name="versions")
+    sources = models.ManyToManyField(
+        Source, blank=True, related_name="cited_in_versions", help_text="What this version cites."
+    )
     content = models.JSONField(help_text="The structured report, with resolved sources.")
     body_html = models.TextField(help_text="Rendered once, at publishing.")
 

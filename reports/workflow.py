@@ -248,6 +248,9 @@ def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
     version.verdict_changed = previous is not None and previous.verdict_id != report.verdict_id
     version.save()
     version.topics.set(report.topics.all())
+    version.sources.set(
+        {reference.source_id for reference in report.references.all() if reference.source_id}
+    )
     _move(
         report,
         Status.PUBLISHED,

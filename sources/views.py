@@ -1,0 +1,53 @@
+"""The public page of a source: its citation details and the published reports citing it.
+
+Citing reports come from what each live version froze at publishing, not the drafts.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.conf.locale import LANG_INFO
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from sources.models import Source, SourceMerge
+
+
+@require_GET
+def source_detail(request, pk):
+    """A source's page; the ID of a source merged away redirects to the one it became."""
+    source = Source.objects.select_related("publisher").filter(pk=pk).first()
+    if source is None:
+        merge = SourceMerge.objects.select_related("kept").filter(merged_id=pk).first()
+        if merge is None:
+            raise Http404("No source with that ID.")
+        return redirect(merge.kept, permanent=True)
+    page = Paginator(citing_versions(source), settings.FACTUALLY_REPORTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "sources/detail.html",
+        {"source": source, "page": page, "language": language_name(source.language)},
+    )
+
+
+def citing_versions(source: Source):
+    """The live published versions that cite `source`, as readers see them (frozen)."""
+    return (
+        source.cited_in_versions.live()
+        .select_related("verdict")
+        .defer("content", "body_html", "body_text")
+        .order_by("-checked_on", "-published_at")
+    )
+
+
+def language_name(code: str) -> str:
+    """“pt-BR” → “Brazilian Portuguese”, as Django knows it; an unknown code as it is."""
+    code = code.strip()
+    for candidate in (code.lower(), code.lower().split("-")[0]):
+        if candidate in LANG_INFO and "name" in LANG_INFO[candidate]:
+            return LANG_INFO[candidate]["name"]
+    return code
