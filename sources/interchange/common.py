@@ -1,0 +1,282 @@
+"""What every format reads into: one `Entry` per source, with its problems named by field.
+
+Each reader (CSL-JSON, BibTeX, CSV) turns its entries into `Entry` objects in the library's
+terms, naming fields as the file names them; `Entry.finish` then applies the rules shared by
+all formats (a URL from the DOI, normalisation, the model's own validation).
+
+Partial dates: the library stores whole dates, so a date known only to the month is stored
+as the first of that month, and one known only to the year as 1 January, with a line in the
+internal notes saying so ("Publication date known to the month only: 2020-03."). Exporting
+reads that line back, so the file says "2020-03" again rather than a made-up day.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from sources.models import Source
+from sources.normalisation import domain_of, normalise_doi, normalise_url
+
+DAY, MONTH, YEAR = "day", "month", "year"
+
+# Model date fields and how the notes name them.
+DATE_FIELDS = {
+    "published_on": "Publication",
+    "accessed_on": "Access",
+    "archive_date": "Archive",
+}
+PRECISION_NOTE = re.compile(
+    r"^(?P<label>Publication|Access|Archive) date known to the (?P<precision>month|year) "
+    r"only: (?P<value>\d{4}(?:-\d{2})?)\.$"
+)
+
+# A DOI: "10.", a registrant code of digits (and dots), "/", a suffix.
+DOI_PATTERN = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
+# Hosts whose URLs resolve DOIs: their domain says nothing about the publisher.
+DOI_RESOLVERS = frozenset({"doi.org", "dx.doi.org"})
+
+# Domains of governments (second-level labels such as gov.uk, gouv.fr, go.jp, gc.ca, and the
+# .gov, .mil and .int top-level domains), and a few government sites without such a label.
+GOVERNMENT_LABELS = frozenset({"gov", "gouv", "gob", "govt", "go", "gv", "gc", "mil", "int"})
+GOVERNMENT_DOMAINS = ("europa.eu", "admin.ch", "bund.de")
+
+
+class ImportRefused(Exception):
+    """A whole file cannot be read; the message names the file and where it goes wrong."""
+
+    def __init__(self, filename: str, message: str, *, where: str = "", field: str = ""):
+        self.filename, self.message, self.where, self.field = filename, message, where, field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        location = ", ".join(part for part in (self.filename, self.where) if part)
+        if self.field:
+            location += f", field “{self.field}”"
+        return f"{location}: {self.message}"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with an entry: the field as the file names it (or none), and why."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"field “{self.field}”: {self.message}" if self.field else self.message
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date as the file gives it: to the day, the month or the year."""
+
+    value: datetime.date
+    precision: str = DAY
+
+    @classmethod
+    def from_parts(cls, year, month=None, day=None) -> PartialDate:
+        """From numbers (or digit strings); raises ValueError with a readable message."""
+        numbers = []
+        for name, part in (("year", year), ("month", month), ("day", day)):
+            if part is None:
+                break
+            if isinstance(part, str) and part.strip().isdigit():
+                part = int(part.strip())
+            if isinstance(part, bool) or not isinstance(part, int):
+                raise ValueError(f"the {name} “{part}” is not a number")
+            numbers.append(part)
+        if not numbers:
+            raise ValueError("no year is given")
+        if not 1 <= numbers[0] <= 9999:
+            raise ValueError(f"{numbers[0]} is not a year")
+        if len(numbers) > 1 and not 1 <= numbers[1] <= 12:
+            raise ValueError(f"{numbers[1]} is not a month (1 to 12)")
+        try:
+            value = datetime.date(*numbers, *[1] * (3 - len(numbers)))
+        except ValueError:
+            raise ValueError(f"{format_parts(numbers)} is not a day of the calendar") from None
+        return cls(value, (YEAR, MONTH, DAY)[len(numbers) - 1])
+
+    @classmethod
+    def from_iso(cls, text: str) -> PartialDate:
+        """From "YYYY-MM-DD", "YYYY-MM" or "YYYY"."""
+        match = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text.strip())
+        if not match:
+            raise ValueError(f"“{text}” is not a date (write YYYY-MM-DD, YYYY-MM or YYYY)")
+        return cls.from_parts(*(int(part) for part in match.groups() if part is not None))
+
+    @property
+    def parts(self) -> list[int]:
+        """CSL date-parts: as many numbers as are known."""
+        full = [self.value.year, self.value.month, self.value.day]
+        return full[: {YEAR: 1, MONTH: 2, DAY: 3}[self.precision]]
+
+    def isoformat(self) -> str:
+        return format_parts(self.parts)
+
+    def note(self, field_name: str) -> str:
+        """The line in the notes that records a date known to the month or year only."""
+        if self.precision == DAY:
+            return ""
+        label = DATE_FIELDS[field_name]
+        return f"{label} date known to the {self.precision} only: {self.isoformat()}."
+
+
+def format_parts(parts) -> str:
+    return "-".join(f"{part:04d}" if i == 0 else f"{part:02d}" for i, part in enumerate(parts))
+
+
+def stored_date(source: Source, field_name: str) -> PartialDate | None:
+    """A source's date with the precision its notes record (see the module docstring)."""
+    value = getattr(source, field_name)
+    if value is None:
+        return None
+    label = DATE_FIELDS[field_name]
+    for line in source.notes.splitlines():
+        match = PRECISION_NOTE.match(line.strip())
+        if not match or match["label"] != label:
+            continue
+        try:
+            partial = PartialDate.from_iso(match["value"])
+        except ValueError:
+            continue
+        if partial.precision == match["precision"] and partial.value == value:
+            return partial
+    return PartialDate(value)
+
+
+def kind_for_report(url: str) -> str:
+    """A report on a government domain is a government document, else an NGO report."""
+    domain = domain_of(url)
+    labels = domain.split(".")
+    if set(labels[-2:]) & GOVERNMENT_LABELS or any(
+        domain == d or domain.endswith("." + d) for d in GOVERNMENT_DOMAINS
+    ):
+        return Source.Kind.GOVERNMENT_DOCUMENT
+    return Source.Kind.NGO_REPORT
+
+
+def is_doi_link(url: str) -> bool:
+    return domain_of(url) in DOI_RESOLVERS
+
+
+@dataclass
+class Entry:
+    """One source as read from a file, in the library's terms, before matching.
+
+    `labels` maps model field names to the names the file uses ("url" → "URL"), so that
+    problems are reported in the file's own words.
+    """
+
+    where: str
+    labels: dict[str, str] = field(default_factory=dict)
+    title: str = ""
+    url: str = ""
+    doi: str = ""
+    authors: list[str] = field(default_factory=list)
+    published: PartialDate | None = None
+    accessed: PartialDate | None = None
+    archive_date: PartialDate | None = None
+    language: str = ""
+    kind: str = Source.Kind.OTHER
+    archive_url: str = ""
+    url_status: str = Source.UrlStatus.LIVE
+    notes: list[str] = field(default_factory=list)
+    publisher_name: str = ""
+    publisher_domain: str = ""
+    errors: list[FieldError] = field(default_factory=list)
+
+    def label(self, model_field: str) -> str:
+        return self.labels.get(model_field, model_field)
+
+    def refuse(self, model_field: str | None, message: str) -> None:
+        """Record a problem; `model_field` is named as the file names it."""
+        self.errors.append(FieldError(self.label(model_field) if model_field else "", message))
+
+    def has_error(self, model_field: str) -> bool:
+        return any(error.field == self.label(model_field) for error in self.errors)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def finish(self) -> Entry:
+        """Apply the rules every format shares, recording what breaks them."""
+        self.title = " ".join(self.title.split())
+        self.doi = normalise_doi(self.doi)
+        if self.doi and not DOI_PATTERN.match(self.doi):
+            self.refuse("doi", f"“{self.doi}” is not a DOI (they look like 10.1000/xyz123).")
+        self.url = normalise_url(self.url)
+        if not self.url and self.doi and not self.has_error("doi"):
+            self.url = f"https://doi.org/{self.doi}"
+        if not self.title and not self.has_error("title"):
+            self.refuse("title", "missing: every source needs a title.")
+        if not self.url and not self.has_error("url"):
+            self.refuse(
+                "url", "missing: every source needs a URL, and this entry has no DOI to link to."
+            )
+        self.archive_url = normalise_url(self.archive_url)
+        self.language = self.language.strip()
+        for partial, field_name in (
+            (self.published, "published_on"),
+            (self.accessed, "accessed_on"),
+            (self.archive_date, "archive_date"),
+        ):
+            line = partial.note(field_name) if partial else ""
+            if line and line not in (existing.strip() for existing in self.notes):
+                self.notes.append(line)
+        self._validate()
+        return self
+
+    def _validate(self) -> None:
+        """The model's own field checks (lengths, URLs, choices), in the file's words."""
+        try:
+            Source(**self.source_fields()).clean_fields(exclude=["publisher"])
+        except ValidationError as error:
+            for model_field, messages in error.message_dict.items():
+                if self.has_error(model_field):
+                    continue
+                for message in messages:
+                    value = getattr(self, model_field, "")
+                    shown = f"“{value}”: " if model_field.endswith("url") and value else ""
+                    self.refuse(model_field, shown + message)
+
+    def source_fields(self) -> dict:
+        """Keyword arguments for `Source`, publisher apart."""
+        fields = {
+            "title": self.title,
+            "url": self.url,
+            "doi": self.doi,
+            "authors": "\n".join(self.authors),
+            "published_on": self.published.value if self.published else None,
+            "language": self.language,
+            "kind": self.kind,
+            "archive_url": self.archive_url,
+            "archive_date": self.archive_date.value if self.archive_date else None,
+            "url_status": self.url_status,
+            "notes": "\n".join(line.rstrip() for line in self.notes).strip(),
+        }
+        if self.accessed:
+            fields["accessed_on"] = self.accessed.value
+        return fields
+
+    @property
+    def display_title(self) -> str:
+        return self.title or "(no title)"
+
+
+def choice_value(choices, text: str) -> str | None:
+    """The stored value of a choice given by its value or label, in any case."""
+    wanted = text.strip().lower()
+    for value, label in choices:
+        if wanted in (value.lower(), str(label).lower()):
+            return value
+    return None
+
+
+def split_notes(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip().splitlines()] if text.strip() else []

@@ -1,0 +1,275 @@
+"""What an import will do with each entry, decided before anything is saved.
+
+`build_plan` reads the library (never writes): each entry is to be created, matched to a
+record that exists (same normalised URL, or same DOI) or to an earlier entry of the same
+file, or refused with the reason. `ImportPlan.apply` then saves the whole file in one
+transaction, and only if no entry is refused. Matched records are left as they are.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.db import transaction
+
+from sources.interchange.common import Entry, ImportRefused, is_doi_link
+from sources.models import Publisher, Source
+from sources.normalisation import clean_domain, domain_of
+
+# Lookups by URL or DOI go in batches of this many, to keep each query's parameters few.
+BATCH = 500
+
+
+def no_progress(iterable: Iterable, **kwargs) -> Iterable:
+    return iterable
+
+
+Progress = Callable[..., Iterable]
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    MATCH = "match"
+    REFUSE = "refuse"
+
+
+@dataclass
+class NewPublisher:
+    """A publisher the import will create, shared by every entry that names it."""
+
+    name: str
+    domain: str
+    instance: Publisher | None = None
+
+    def save(self) -> Publisher:
+        if self.instance is None:
+            self.instance = Publisher.objects.create(name=self.name, domain=self.domain)
+        return self.instance
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.domain})"
+
+
+@dataclass
+class PlannedEntry:
+    """One entry and what the import does with it."""
+
+    entry: Entry
+    action: Action
+    reason: str = ""
+    existing: Source | None = None  # the library's record this entry matches
+    same_as: PlannedEntry | None = None  # the earlier entry of the file it repeats
+    publisher: Publisher | NewPublisher | None = None
+    # Why the publisher the file names is left out, when it is.
+    publisher_left_out: str = ""
+    source: Source | None = None  # set once applied: the record created or matched
+
+    @property
+    def errors(self):
+        return self.entry.errors
+
+    @property
+    def new_publisher(self) -> bool:
+        return isinstance(self.publisher, NewPublisher)
+
+
+@dataclass
+class ImportPlan:
+    filename: str
+    format: str
+    entries: list[PlannedEntry] = field(default_factory=list)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for planned in self.entries if planned.action == action)
+
+    @property
+    def created(self) -> int:
+        return self.count(Action.CREATE)
+
+    @property
+    def matched(self) -> int:
+        return self.count(Action.MATCH)
+
+    @property
+    def refused(self) -> int:
+        return self.count(Action.REFUSE)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file can be imported: all or nothing, so no entry may be refused."""
+        return not self.refused
+
+    def summary(self) -> str:
+        return f"{self.created} created, {self.matched} matched existing, {self.refused} refused"
+
+    def problems(self) -> list[str]:
+        """One line per problem: file, entry, field and what is wrong."""
+        return [
+            f"{self.filename}, {planned.entry.where}, {problem}"
+            for planned in self.entries
+            if planned.action == Action.REFUSE
+            for problem in (planned.errors or [planned.reason])
+        ]
+
+    def apply(self, *, by=None, progress: Progress = no_progress) -> list[Source]:
+        """Save the plan in one transaction and return the sources created.
+
+        Raises `ImportRefused` if any entry is refused: a file is imported whole or not at all.
+        """
+        if not self.ok:
+            raise ImportRefused(
+                self.filename, f"{self.refused} entries are refused; nothing was saved."
+            )
+        created = []
+        with transaction.atomic():
+            for planned in progress(self.entries, desc=f"{self.filename}: saving", unit="entry"):
+                if planned.action == Action.MATCH:
+                    planned.source = planned.existing or planned.same_as.source
+                    continue
+                publisher = planned.publisher
+                if isinstance(publisher, NewPublisher):
+                    publisher = publisher.save()
+                planned.source = Source.objects.create(
+                    publisher=publisher, **planned.entry.source_fields()
+                )
+                created.append(planned.source)
+            if by is not None and created:
+                LogEntry.objects.log_actions(
+                    user_id=by.pk,
+                    queryset=created,
+                    action_flag=ADDITION,
+                    change_message=f"Imported from {self.filename}.",
+                )
+        return created
+
+
+def build_plan(
+    entries: list[Entry],
+    *,
+    filename: str,
+    format: str,
+    progress: Progress = no_progress,
+    create_publishers: bool = True,
+) -> ImportPlan:
+    """Decide, without saving anything, what importing `entries` does with each one.
+
+    With `create_publishers` off (for someone who may not add publishers), a publisher not
+    in the library is left out rather than planned.
+    """
+    plan = ImportPlan(filename=filename, format=format)
+    good = [entry for entry in entries if entry.ok]
+    by_url = _existing("url", {entry.url for entry in good})
+    by_doi = _existing("doi", {entry.doi for entry in good if entry.doi})
+    seen_url: dict[str, PlannedEntry] = {}
+    seen_doi: dict[str, PlannedEntry] = {}
+    publishers = PublisherResolver(create=create_publishers)
+    for entry in progress(entries, desc=f"{filename}: checking", unit="entry"):
+        planned = _plan_entry(entry, by_url, by_doi, seen_url, seen_doi)
+        if planned.action == Action.CREATE:
+            planned.publisher, planned.publisher_left_out = publishers.resolve(entry)
+        if planned.action != Action.REFUSE:
+            seen_url.setdefault(entry.url, planned)
+            if entry.doi:
+                seen_doi.setdefault(entry.doi, planned)
+        plan.entries.append(planned)
+    return plan
+
+
+def _plan_entry(entry, by_url, by_doi, seen_url, seen_doi) -> PlannedEntry:
+    if not entry.ok:
+        return PlannedEntry(entry, Action.REFUSE)
+    same_url, same_doi = by_url.get(entry.url), by_doi.get(entry.doi)
+    if same_url and same_doi and same_url != same_doi:
+        return PlannedEntry(
+            entry,
+            Action.REFUSE,
+            reason=f"its URL is in the library as “{same_url}” but its DOI as “{same_doi}”.",
+        )
+    if same_url or same_doi:
+        reason = "same URL" if same_url else "same DOI"
+        return PlannedEntry(entry, Action.MATCH, reason=reason, existing=same_url or same_doi)
+    first_url, first_doi = seen_url.get(entry.url), seen_doi.get(entry.doi)
+    if first_url and first_doi and first_url is not first_doi:
+        return PlannedEntry(
+            entry,
+            Action.REFUSE,
+            reason=(
+                f"its URL repeats {first_url.entry.where} of this file "
+                f"but its DOI repeats {first_doi.entry.where}."
+            ),
+        )
+    first = first_url or first_doi
+    if first:
+        reason = "same URL" if first_url else "same DOI"
+        return PlannedEntry(
+            entry, Action.MATCH, reason=reason, existing=first.existing, same_as=first
+        )
+    return PlannedEntry(entry, Action.CREATE)
+
+
+def _existing(field_name: str, values: set[str]) -> dict[str, Source]:
+    """The sources whose `field_name` is one of `values` (both stored normalised)."""
+    found = {}
+    values = sorted(values)
+    for start in range(0, len(values), BATCH):
+        batch = values[start : start + BATCH]
+        for source in Source.objects.filter(**{f"{field_name}__in": batch}):
+            found[getattr(source, field_name)] = source
+    return found
+
+
+class PublisherResolver:
+    """Finds each entry's publisher, or plans a new one, remembering what it found.
+
+    In order: the publisher domain the file gives (our own exports do); the publisher of the
+    URL's domain (or a parent domain); a publisher of the same name, in any case; else a new
+    publisher of that name with the URL's domain. A DOI link's domain (doi.org) says nothing
+    about the publisher, so such an entry gets no new publisher without a domain of its own.
+    """
+
+    def __init__(self, *, create: bool = True):
+        self.create = create
+        self._by_domain: dict[str, Publisher | NewPublisher | None] = {}
+        self._by_name: dict[str, Publisher | NewPublisher | None] = {}
+
+    def resolve(self, entry: Entry) -> tuple[Publisher | NewPublisher | None, str]:
+        """The publisher, or None and why the one the file names is left out."""
+        name = " ".join(entry.publisher_name.split())[
+            : Publisher._meta.get_field("name").max_length
+        ]
+        given_domain = clean_domain(entry.publisher_domain)
+        url_domain = "" if is_doi_link(entry.url) else domain_of(entry.url)
+        for domain in (given_domain, url_domain):
+            if domain and (publisher := self._for_domain(domain)):
+                return publisher, ""
+        if name and (publisher := self._for_name(name)):
+            return publisher, ""
+        if not name:
+            return None, ""
+        domain = given_domain or url_domain
+        if not domain or len(domain) > Publisher._meta.get_field("domain").max_length:
+            return None, (
+                f"“{name}” is not in the library, and a DOI link gives no web domain to add it with"
+            )
+        if not self.create:
+            return None, f"“{name}” is not in the library, and you may not add publishers"
+        publisher = NewPublisher(name=name, domain=domain)
+        self._by_domain[domain] = self._by_name[name.lower()] = publisher
+        return publisher, ""
+
+    def _for_domain(self, domain: str):
+        if domain not in self._by_domain:
+            self._by_domain[domain] = (
+                Publisher.objects.for_domain(domain)
+                or Publisher.objects.filter(domain=domain).first()
+            )
+        return self._by_domain[domain]
+
+    def _for_name(self, name: str):
+        key = name.lower()
+        if key not in self._by_name:
+            self._by_name[key] = Publisher.objects.filter(name__iexact=name).order_by("pk").first()
+        return self._by_name[key]
