@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.flatpages",
+    "django.contrib.sitemaps",
     "django.contrib.postgres",
     "django_htmx",
     "reversion",
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "factually.routers.PublicReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -80,9 +82,15 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Optional read replica for anonymous public pages (factually.routers); tests mirror it.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        _database["CONN_HEALTH_CHECKS"] = True
+DATABASE_ROUTERS = ["factually.routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -147,6 +155,9 @@ FACTUALLY_REPORTS_PER_PAGE = 20
 FACTUALLY_FOUR_EYES = env.bool("FACTUALLY_FOUR_EYES", default=True)
 # Published reports checked longer ago than this are listed as due for a re-check.
 FACTUALLY_RECHECK_AFTER_DAYS = env.int("FACTUALLY_RECHECK_AFTER_DAYS", default=365)
+# How many reverse proxies (load balancer, CDN) stand before the app and append to
+# X-Forwarded-For; 0 trusts no such header and takes the client's address from the socket.
+FACTUALLY_TRUSTED_PROXY_COUNT = env.int("FACTUALLY_TRUSTED_PROXY_COUNT", default=0)
 
 LOGGING = {
     "version": 1,

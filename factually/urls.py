@@ -5,6 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.flatpages import views as flatpage_views
 from django.urls import include, path
 
+from factually import ceiling
+from reports import sitemaps
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # The one-time set-password links `createuser --link` prints (admin templates).
@@ -19,6 +22,14 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("methodology/", flatpage_views.flatpage, {"url": "/methodology/"}, name="methodology"),
+    # Flat pages every footer links to (reports/migrations/0010_site_pages.py).
+    path("about/", flatpage_views.flatpage, {"url": "/about/"}, name="about"),
+    path("corrections/", flatpage_views.flatpage, {"url": "/corrections/"}, name="corrections"),
+    path("contact/", flatpage_views.flatpage, {"url": "/contact/"}, name="contact"),
+    path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
+    path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    # A fixed tiny response: what Django itself costs per request, the yardstick of bench/.
+    path("bench/ceiling/", ceiling.ceiling, name="bench_ceiling"),
     path("sources/", include("sources.urls")),
     path("", include("reports.urls")),
 ]

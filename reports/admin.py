@@ -16,14 +16,29 @@ from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.timezone import localtime
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from reports import drafting, locking, publishing, review, revisions, workflow, workflow_forms
+from reports import (
+    citing,
+    drafting,
+    exporting,
+    jsonformat,
+    locking,
+    publishing,
+    review,
+    revisions,
+    structured_data,
+    workflow,
+    workflow_forms,
+)
+from reports.importing_admin import ImportTextMixin
 from reports.models import (
     FollowUpQuestion,
     PublishedVersion,
+    ReaderMessage,
     Reference,
     Report,
     Section,
@@ -31,6 +46,7 @@ from reports.models import (
     Verdict,
 )
 from reports.rendering import page_context
+from sources.models import Source
 
 
 class _SelectedLabels:
@@ -133,6 +149,24 @@ class LiveFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CitesRetiredSourceFilter(admin.SimpleListFilter):
+    """Reports to fix: a retired source stops them being published again."""
+
+    title = "cites a retired source"
+    parameter_name = "cites_retired"
+
+    def lookups(self, request, model_admin):
+        return [("live", "Yes, live on the site"), ("yes", "Yes, any report")]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "live":
+                return citing.citing_retired_sources(queryset).filter(published_at__isnull=False)
+            case "yes":
+                return citing.citing_retired_sources(queryset)
+        return queryset
+
+
 class ReportForm(forms.ModelForm):
     """The report form, refusing to overwrite changes saved since it was opened."""
 
@@ -154,7 +188,7 @@ class ReportForm(forms.ModelForm):
 
 
 @admin.register(Report)
-class ReportAdmin(VersionAdmin):
+class ReportAdmin(ImportTextMixin, VersionAdmin):
     form = ReportForm
     list_display = [
         "claim",
@@ -168,6 +202,7 @@ class ReportAdmin(VersionAdmin):
     list_filter = [
         "status",
         LiveFilter,
+        CitesRetiredSourceFilter,
         "verdict",
         "topics",
         ("author", admin.RelatedOnlyFieldListFilter),
@@ -259,6 +294,16 @@ class ReportAdmin(VersionAdmin):
                 self.admin_site.admin_view(self.draft_question_view),
                 name="reports_report_draft_question",
             ),
+            path(
+                "<path:object_id>/cite/",
+                self.admin_site.admin_view(self.cite_view),
+                name="reports_report_cite",
+            ),
+            path(
+                "<path:object_id>/export/<str:format_name>/",
+                self.admin_site.admin_view(self.export_view),
+                name="reports_report_export",
+            ),
             *super().get_urls(),
         ]
 
@@ -301,6 +346,8 @@ class ReportAdmin(VersionAdmin):
             context["may_draft"] = self.has_add_permission(request) and self.has_change_permission(
                 request, obj
             )
+            context["may_cite"] = self.has_change_permission(request, obj)
+            context["cite_url"] = reverse("admin:reports_report_cite", args=[obj.pk])
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -392,6 +439,8 @@ class ReportAdmin(VersionAdmin):
     def _checklist_context(self, report) -> dict:
         return {
             "checklist": self._problems(report),
+            # Advice that does not stop publishing, such as a claim too long for search results.
+            "advisories": structured_data.advisories(report.claim),
             "checklist_url": reverse("admin:reports_report_checklist", args=[report.pk]),
             "change_url": reverse("admin:reports_report_change", args=[report.pk]),
         }
@@ -448,6 +497,97 @@ class ReportAdmin(VersionAdmin):
         }
         return self._partial_response(request, "admin/reports/report/similar.html", context)
 
+    # Citing a source from the change form; the logic lives in reports.citing.
+
+    def cite_view(self, request, object_id):
+        """GET finds sources (`?q=`) or resolves a pasted URL; POST cites one.
+
+        A partial for htmx, else the whole page; a plain POST goes back to the report.
+        """
+        report = self._get_report(request, object_id)
+        if not self.has_change_permission(request, report):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._cite(request, report)
+        lookup = citing.lookup(request.GET.get("q", ""), report=report)
+        new_source_form = None
+        if lookup.resolution is not None and lookup.resolution.is_new:
+            new_source_form = citing.NewSourceForm(
+                initial={"url": lookup.resolution.url, "title": lookup.resolution.title}
+            )
+        return self._cite_response(request, report, lookup=lookup, new_source_form=new_source_form)
+
+    def _cite(self, request, report):
+        """POST: cite the chosen source, or the pasted URL's (added to the library if new)."""
+        source_added = False
+        try:
+            if "source" in request.POST:
+                reference = citing.cite(report, self._posted_source(request), by=request.user)
+            else:
+                if not request.user.has_perm("sources.add_source"):
+                    raise PermissionDenied
+                form = citing.NewSourceForm(request.POST)
+                if not form.is_valid():
+                    return self._cite_response(request, report, new_source_form=form)
+                reference, source_added = citing.cite_url(
+                    report, by=request.user, **form.cleaned_data
+                )
+        except citing.AlreadyCited as already:
+            return self._cited_response(request, report, already.reference, added=False)
+        except citing.CiteRefused as refusal:
+            if request.htmx:
+                return self._cite_response(request, report, cite_error=str(refusal))
+            messages.error(request, str(refusal))
+            return redirect(self._cite_url(report, request.POST.get("q", "")))
+        if source_added:
+            self.log_addition(request, reference.source, "Added while citing it in a report.")
+        message = f"Added reference [{reference.number}] citing “{reference.source}”."
+        self.log_change(request, report, message)
+        return self._cited_response(
+            request, report, reference, added=True, source_added=source_added
+        )
+
+    def _posted_source(self, request) -> Source:
+        source_id = request.POST.get("source", "")
+        source = Source.objects.filter(pk=source_id).first() if source_id.isdigit() else None
+        if source is None:
+            raise citing.CiteRefused("That source is no longer in the library: search again.")
+        return source
+
+    def _cited_response(self, request, report, reference, *, added, source_added=False):
+        """The marker to paste: in the panel for htmx, else as a message on the report."""
+        if request.htmx:
+            cited = {"reference": reference, "added": added, "source_added": source_added}
+            return self._cite_response(request, report, cited=cited)
+        if added:
+            text = "Added as reference [{}]: paste [{}] where you cite it."
+            messages.success(request, format_html(text, reference.number, reference.number))
+        else:
+            text = "This report already cites “{}” as reference [{}]: paste [{}] where you cite it."
+            messages.info(
+                request, format_html(text, reference.source, reference.number, reference.number)
+            )
+        return redirect("admin:reports_report_change", report.pk)
+
+    def _cite_response(self, request, report, *, lookup=None, **context):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": report,
+            "title": f"Cite a source: “{report.claim}”",
+            "change_url": reverse("admin:reports_report_change", args=[report.pk]),
+            "cite_url": reverse("admin:reports_report_cite", args=[report.pk]),
+            "cite_query": lookup.query if lookup else request.POST.get("q", ""),
+            "lookup": lookup or citing.Lookup(),
+            "may_add_source": request.user.has_perm("sources.add_source"),
+            **context,
+        }
+        return self._partial_response(request, "admin/reports/report/cite.html", context)
+
+    def _cite_url(self, report, query: str = "") -> str:
+        url = reverse("admin:reports_report_cite", args=[report.pk])
+        return f"{url}?{urlencode({'q': query})}" if query else url
+
     def _partial_response(self, request, template: str, context: dict) -> TemplateResponse:
         """The template's partial of the same name for htmx requests, the whole page otherwise."""
         if request.htmx:
@@ -490,6 +630,18 @@ class ReportAdmin(VersionAdmin):
             ),
         )
         return redirect("admin:reports_report_change", draft.pk)
+
+    def export_view(self, request, object_id, format_name):
+        """The live published version as JSON, Markdown or text (never the working copy)."""
+        report = self._get_report(request, object_id)
+        if not self.has_view_permission(request, report):
+            raise PermissionDenied
+        if format_name not in exporting.FORMATS:
+            raise Http404("No such export format.")
+        version = jsonformat.live_version(report)
+        if version is None:
+            raise Http404("The report has no live version to export.")
+        return exporting.response(version, format_name, download=True)
 
     def preview_view(self, request, object_id):
         """The working copy rendered with the public template; staff only, never cached.
@@ -594,3 +746,124 @@ class PublishedVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ReaderMessage)
+class ReaderMessageAdmin(admin.ModelAdmin):
+    """The queue of readers' error reports and claim suggestions.
+
+    What the reader sent is read-only and always shown escaped; the newsroom sets the
+    status, who handles the message and an internal note. Readers send, nobody adds here.
+    """
+
+    list_display = ["summary", "kind", "about", "status", "assigned_to", "created_at"]
+    list_display_links = ["summary"]
+    list_filter = ["status", "kind", ("assigned_to", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["report", "assigned_to"]
+    search_fields = ["message", "claim", "location", "email", "report__claim", "internal_note"]
+    date_hierarchy = "created_at"
+    actions = ["mark_in_progress", "mark_answered", "mark_dismissed", "mark_new", "assign_to_me"]
+    readonly_fields = [
+        "kind",
+        "created_at",
+        "report_link",
+        "version_number",
+        "location",
+        "claim",
+        "claim_url",
+        "message",
+        "email_link",
+    ]
+    newsroom_fieldset = ("Newsroom", {"fields": ["status", "assigned_to", "internal_note"]})
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.kind == ReaderMessage.Kind.SUGGESTION:
+            sent = ["kind", "created_at", "claim", "claim_url", "message", "email_link"]
+        else:
+            sent = [
+                "kind",
+                "created_at",
+                "report_link",
+                "version_number",
+                "location",
+                "message",
+                "email_link",
+            ]
+        return [("From the reader", {"fields": sent}), self.newsroom_fieldset]
+
+    def has_add_permission(self, request):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = db_field.remote_field.model._default_manager.filter(
+                is_staff=True, is_active=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="message")
+    def summary(self, obj):
+        # Plain text: the admin escapes it.
+        text = obj.claim if obj.kind == ReaderMessage.Kind.SUGGESTION else obj.message
+        return text if len(text) <= 120 else text[:119] + "…"
+
+    @admin.display(description="about")
+    def about(self, obj):
+        if obj.report_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> (version {})',
+            reverse("admin:reports_report_change", args=[obj.report_id]),
+            obj.report.claim,
+            obj.version_number,
+        )
+
+    @admin.display(description="report")
+    def report_link(self, obj):
+        if obj.report_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:reports_report_change", args=[obj.report_id]),
+            obj.report.claim,
+        )
+
+    @admin.display(description="reader's email")
+    def email_link(self, obj):
+        if not obj.email:
+            return "—"
+        return format_html('<a href="mailto:{}">{}</a>', obj.email, obj.email)
+
+    def _set(self, request, queryset, done: str, **values):
+        """Set `values` (attribute names) on each selected message that differs; log each."""
+        changed = 0
+        for message in queryset:
+            if all(getattr(message, name) == value for name, value in values.items()):
+                continue
+            for name, value in values.items():
+                setattr(message, name, value)
+            message.save(update_fields=[*values, "updated_at"])
+            self.log_change(request, message, f"{done}.")
+            changed += 1
+        self.message_user(request, f"{done}: {changed} message(s).", messages.SUCCESS)
+
+    @admin.action(description="Mark selected messages as in progress", permissions=["change"])
+    def mark_in_progress(self, request, queryset):
+        self._set(request, queryset, "Marked in progress", status=ReaderMessage.Status.IN_PROGRESS)
+
+    @admin.action(description="Mark selected messages as answered", permissions=["change"])
+    def mark_answered(self, request, queryset):
+        self._set(request, queryset, "Marked answered", status=ReaderMessage.Status.ANSWERED)
+
+    @admin.action(description="Dismiss selected messages", permissions=["change"])
+    def mark_dismissed(self, request, queryset):
+        self._set(request, queryset, "Dismissed", status=ReaderMessage.Status.DISMISSED)
+
+    @admin.action(description="Mark selected messages as new again", permissions=["change"])
+    def mark_new(self, request, queryset):
+        self._set(request, queryset, "Marked new", status=ReaderMessage.Status.NEW)
+
+    @admin.action(description="Assign selected messages to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        user = request.user
+        self._set(request, queryset, f"Assigned to {user.get_username()}", assigned_to_id=user.pk)

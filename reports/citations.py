@@ -7,8 +7,9 @@ Validation, rendering, import and export all read it through this module.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import nh3
@@ -19,8 +20,17 @@ from markdown_it.rules_inline import StateInline
 # A marker is a bracketed number; markers separated only by spaces form one group.
 MARKER_RE = re.compile(r"\[(\d+)\]")
 MARKER_GROUP_RE = re.compile(rf"{MARKER_RE.pattern}(?:[ \t\u00a0]*{MARKER_RE.pattern})*")
+# How the parser breaks lines (markdown-it's normalisation); used to map offsets back.
+_LINE_BREAK_RE = re.compile(r"\r\n?|\n")
 # Reference numbers above this are typos, not citations.
 HIGHEST_REFERENCE_NUMBER = 9999
+# What a marker of more digits than any number we could mean reads as: invalid, and
+# cheap (int() refuses strings of thousands of digits).
+OVERSIZED = 10**15
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) < 16 else OVERSIZED
 
 BLOCK_KINDS = {
     "paragraph_open": "paragraph",
@@ -52,7 +62,11 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
         return False
     if not silent:
         token = state.push("citation_group", "", 0)
-        token.meta = {"numbers": [int(n) for n in MARKER_RE.findall(match.group())]}
+        token.meta = {
+            "numbers": [_number(n) for n in MARKER_RE.findall(match.group())],
+            # Where the group stands in the block's inline text (see `marker_groups`).
+            "span": (state.pos, match.end()),
+        }
     state.pos = match.end()
     return True
 
@@ -150,6 +164,73 @@ def parse(text: str) -> list[Paragraph]:
 def markers(text: str) -> list[int]:
     """Every reference number cited in `text`, in order of appearance, repeats included."""
     return [number for paragraph in parse(text) for number in paragraph.markers]
+
+
+@dataclass(frozen=True)
+class MarkerGroup:
+    """A group of markers as the parser reads it, with where it stands in the text."""
+
+    start: int  # offset in the text of its first "["
+    end: int  # offset just after its last "]"
+    numbers: tuple[int, ...]
+
+
+def marker_groups(text: str) -> list[MarkerGroup]:
+    """Every group of markers in `text`, in order, with its offsets in `text` itself.
+
+    Only what the parser reads as citations: an escaped "\\[1]" or a "[1]" inside a link
+    address is not one. Offsets are in `text` as given, whatever its line endings.
+    """
+    breaks = list(_LINE_BREAK_RE.finditer(text))
+    line_starts = [0, *(b.end() for b in breaks)]
+    line_ends = [*(b.start() for b in breaks), len(text)]
+    groups = []
+    for token in _md.parse(text, {}):
+        if token.type != "inline" or not token.map:
+            continue
+        # The inline text is cut from lines map[0]… of the source: each of its lines is the
+        # end of one source line (indentation, list and quote markers cut off), the whole
+        # trimmed, which may drop first lines of only whitespace (such as a no-break space).
+        # So its lines are found in their source lines by searching from the end.
+        content = token.content
+        content_starts = [0, *(i + 1 for i, ch in enumerate(content) if ch == "\n")]
+        first = content[: content.find("\n") if "\n" in content else len(content)]
+        first_line = token.map[0]
+        while first_line < token.map[1] - 1 and first.lstrip(" ") not in _source_line(
+            text, line_starts, line_ends, first_line
+        ):
+            first_line += 1
+        for child in token.children or ():
+            if child.type != "citation_group":
+                continue
+            start, end = child.meta["span"]
+            index = bisect.bisect_right(content_starts, start) - 1
+            line_start = content_starts[index]
+            line_end = content.find("\n", line_start)
+            content_line = content[line_start : line_end if line_end >= 0 else len(content)]
+            number = first_line + index
+            source_line = _source_line(text, line_starts, line_ends, number)
+            shift = source_line.rfind(content_line)
+            if shift < 0:  # a tab in the indentation, partly expanded into spaces
+                unexpanded = content_line.lstrip(" ")
+                shift = source_line.rfind(unexpanded) - (len(content_line) - len(unexpanded))
+            offset = line_starts[number] + shift + (start - line_start)
+            groups.append(MarkerGroup(offset, offset + end - start, tuple(child.meta["numbers"])))
+    return groups
+
+
+def _source_line(text: str, starts: list[int], ends: list[int], number: int) -> str:
+    # The parser reads NUL as U+FFFD, one character for one.
+    return text[starts[number] : ends[number]].replace("\0", "\ufffd")
+
+
+def replace_markers(text: str, replace: Callable[[tuple[int, ...]], str]) -> str:
+    """`text` with each group of markers replaced by `replace(numbers)`, all else as written."""
+    pieces, done = [], 0
+    for group in marker_groups(text):
+        pieces += [text[done : group.start], replace(group.numbers)]
+        done = group.end
+    return "".join(pieces) + text[done:]
 
 
 def is_valid_number(number: int) -> bool:

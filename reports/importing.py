@@ -1,40 +1,101 @@
 """Importing a report from the plain-text layout as a new draft.
 
-The one service behind `manage.py import_report` and the demo loader: parse first, then
-save everything in one transaction, so a file that cannot be read leaves nothing behind.
+The one service behind `manage.py import_report`, the admin's "Import from text" page and
+the demo loader: read first (`reports.textformat.read_text`), then save everything in one
+transaction, so a text that cannot be read leaves nothing behind.
+
+`preview_import` reads without saving: the admin shows it before the editor confirms.
+Both return an `ImportResult` with the mapping notes (what went where, what page furniture
+was left out) and the problems the draft has: what a cut-off text is missing (read as
+partial) and what the publish check finds, besides the verdict and the sources every
+imported draft still needs.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+import dataclasses
+from dataclasses import dataclass
+
+import reversion
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from reports.content import ReportContent
 from reports.models import FollowUpQuestion, PublishedVersion, Reference, Report, Section
-from reports.textformat import parse_text
+from reports.publishing import Problem, check_content
+from reports.textformat import read_text
 
 # Long enough to tell reports apart, short enough for a readable URL.
 SLUG_LENGTH = 80
 # For a claim with no letters or digits slugify can keep (all punctuation, say).
 FALLBACK_SLUG = "report"
+# Every imported draft has these left to do; they are said once, not listed as problems.
+_ALWAYS_TO_DO = {"verdict", "references"}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """A text read for import: what the draft holds, how it was read, what it lacks."""
+
+    content: ReportContent
+    layout: str
+    notes: tuple[str, ...]  # how the text was mapped, for the editor
+    problems: tuple[Problem, ...]  # what the draft lacks: gaps of a cut-off text, then checks
+    report: Report | None = None  # None for a preview: nothing is saved
+
+    @property
+    def reference_count(self) -> int:
+        return len(self.content.references)
+
+
+def preview_import(text: str, *, filename: str = "<text>", partial: bool = False) -> ImportResult:
+    """What importing `text` would create, saving nothing.
+
+    Raises `reports.textformat.TextFormatError` if the text cannot be read; without
+    `partial`, also if it stops early, naming the line where it stops making sense.
+    """
+    reading = read_text(text, filename=filename, partial=partial)
+    checks = check_content(reading.content, has_verdict=False)
+    return ImportResult(
+        content=reading.content,
+        layout=reading.layout,
+        notes=reading.notes,
+        problems=(
+            *(Problem(gap) for gap in reading.gaps),
+            *(problem for problem in checks if problem.field not in _ALWAYS_TO_DO),
+        ),
+    )
+
+
+def import_text(
+    text: str, *, filename: str = "<text>", author=None, partial: bool = False
+) -> ImportResult:
+    """Create a draft report from `text`, with its sections, questions and references.
+
+    `author` is recorded as its author and last editor. Each reference number cited
+    becomes a reference still to link to a source. Raises `TextFormatError`, having saved
+    nothing, if the text cannot be read (see `preview_import`).
+    """
+    result = preview_import(text, filename=filename, partial=partial)
+    return dataclasses.replace(result, report=_save(result.content, author, filename))
 
 
 def import_report(text: str, *, filename: str = "<text>", author=None) -> Report:
-    """Create a draft report from `text`, with its sections, questions and references.
+    """`import_text` of a complete report, returning the draft."""
+    return import_text(text, filename=filename, author=author).report
 
-    Each reference number cited becomes a reference still to link to a source. Raises
-    `reports.textformat.TextFormatError`, having saved nothing, if the text is malformed.
-    """
-    content = parse_text(text, filename=filename)
-    with transaction.atomic():
-        report = Report.objects.create(
+
+def _save(content: ReportContent, author, filename: str) -> Report:
+    with transaction.atomic(), reversion.create_revision():
+        report = _create(
             claim=content.claim,
-            slug=unique_slug(content.claim),
             verdict=None,
             checked_on=content.checked_on,
             summary=content.summary,
             conclusion_heading=content.conclusion_heading,
             conclusion=content.conclusion,
             author=author,
+            last_edited_by=author,
             status=Report.Status.DRAFT,
         )
         Section.objects.bulk_create(
@@ -48,7 +109,22 @@ def import_report(text: str, *, filename: str = "<text>", author=None) -> Report
         Reference.objects.bulk_create(
             Reference(report=report, number=r.number) for r in content.references
         )
+        reversion.add_to_revision(report)  # again, now that it has its parts to follow
+        if author is not None:
+            reversion.set_user(author)
+        reversion.set_comment(f"Imported from {filename}.")
     return report
+
+
+def _create(**fields) -> Report:
+    """Save a report under a free slug from its claim, again if another import takes it first."""
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return Report.objects.create(slug=unique_slug(fields["claim"]), **fields)
+        except IntegrityError:
+            continue
+    return Report.objects.create(slug=unique_slug(fields["claim"]), **fields)
 
 
 def unique_slug(claim: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from reports import citations
+from reports import citations, dashboard
 from reports.content import ReportContent
 from reports.models import PublishedVersion
 
@@ -83,4 +84,8 @@ def page_context(version: PublishedVersion) -> dict:
         "body_html": text,
         "references_html": references,
         "questions": follow_up_questions(version),
+        # Checked longer ago than the newsroom's re-check period: readers are told.
+        "is_outdated": version.checked_on is not None
+        and version.checked_on < dashboard.recheck_cutoff(),
+        "recheck_after_days": settings.FACTUALLY_RECHECK_AFTER_DAYS,
     }

@@ -35,6 +35,9 @@ _EDITOR_PERMISSIONS = {
         "view_topic",
         "view_publishedversion",
         "view_transition",
+        # Readers' error reports and claim suggestions: the queue editors work through.
+        "view_readermessage",
+        "change_readermessage",
     ],
     "sources": ["add_source", "change_source", "view_source", "add_publisher", "view_publisher"],
 }

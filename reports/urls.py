@@ -1,13 +1,35 @@
 from django.urls import path
 
-from reports import views
+from reports import feedback_views, feeds, views
 
 app_name = "reports"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("reports/", views.report_list, name="list"),
+    path("topics/<slug:slug>/", views.topic_reports, name="topic"),
+    path("verdicts/<slug:slug>/", views.verdict_reports, name="verdict"),
     path("reports/<slug:slug>/", views.report_detail, name="detail"),
+    # The live version as a factually.report/1 document (reports/jsonformat.py).
+    path("reports/<slug:slug>.json", views.report_json, name="detail_json"),
     path("reports/<slug:slug>/history/", views.report_history, name="history"),
     path("reports/<slug:slug>/versions/<int:number>/", views.report_version, name="version"),
     path("verdicts.css", views.verdict_styles, name="verdict_styles"),
+    path("rating-scale/", views.rating_scale, name="rating_scale"),
+    # Feeds (reports/feeds.py): RSS and Atom, latest and per topic or verdict; ClaimReview JSON.
+    path("feeds/latest/rss/", feeds.LatestReportsFeed(), name="feed_rss"),
+    path("feeds/latest/atom/", feeds.LatestReportsAtomFeed(), name="feed_atom"),
+    path("feeds/claimreview.json", feeds.claimreview_feed, name="claimreview_feed"),
+    path("topics/<slug:slug>/feed/", feeds.TopicFeed(), name="topic_feed"),
+    path("topics/<slug:slug>/feed/atom/", feeds.TopicAtomFeed(), name="topic_feed_atom"),
+    path("verdicts/<slug:slug>/feed/", feeds.VerdictFeed(), name="verdict_feed"),
+    path("verdicts/<slug:slug>/feed/atom/", feeds.VerdictAtomFeed(), name="verdict_feed_atom"),
+    path("reports/<slug:slug>/report-error/", feedback_views.report_error, name="report_error"),
+    path(
+        "reports/<slug:slug>/report-error/thanks/",
+        feedback_views.report_error_thanks,
+        name="report_error_thanks",
+    ),
+    path("suggest/", feedback_views.suggest_claim, name="suggest_claim"),
+    path("suggest/thanks/", feedback_views.suggest_claim_thanks, name="suggest_claim_thanks"),
 ]

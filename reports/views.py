@@ -8,10 +8,14 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, Subquery, TextField, When
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
 
-from reports.models import ChangeKind, PublishedVersion, Verdict
+from reports import exporting, search, structured_data
+from reports.models import ChangeKind, PublishedVersion, Topic, Verdict
 from reports.rendering import page_context
 
 # How readers are told what a republication did: "Corrected on 3 March 2026: …".
@@ -34,6 +38,62 @@ def home(request):
     return render(request, "reports/home.html", {"page": page})
 
 
+# Lists of published verdicts, filtered and searched (reports/search.py). htmx asks for the
+# results only; the same address without htmx, or restoring history, gets the whole page.
+LIST_VARY = ("HX-Request", "HX-History-Restore-Request")
+
+
+@require_GET
+@vary_on_headers(*LIST_VARY)
+def report_list(request):
+    """Every published verdict, newest first, or the reports matching a search."""
+    return _report_list(
+        request,
+        path=reverse("reports:list"),
+        heading="Fact-checks",
+        description="Every published verdict. Search them, or filter by verdict, topic and date.",
+    )
+
+
+@require_GET
+@vary_on_headers(*LIST_VARY)
+def topic_reports(request, slug):
+    """The published verdicts on one topic."""
+    topic = get_object_or_404(Topic, slug=slug)
+    return _report_list(
+        request,
+        path=reverse("reports:topic", kwargs={"slug": slug}),
+        heading=f"Fact-checks on {topic.name}",
+        description=topic.description or f"Every published verdict on {topic.name}.",
+        topic=topic,
+    )
+
+
+@require_GET
+@vary_on_headers(*LIST_VARY)
+def verdict_reports(request, slug):
+    """Every claim rated with one verdict, under the verdict's definition."""
+    verdict = get_object_or_404(Verdict, slug=slug)
+    return _report_list(
+        request,
+        path=reverse("reports:verdict", kwargs={"slug": slug}),
+        heading=f"Claims rated “{verdict.name}”",
+        description=verdict.definition,
+        verdict=verdict,
+    )
+
+
+def _report_list(request, *, heading: str, description: str, **options):
+    context = search.listing(request, **options)
+    results_only = bool(request.htmx) and not request.htmx.history_restore_request
+    context.update(heading=heading, description=description, results_only=results_only)
+    if not results_only:
+        return render(request, "reports/list.html", context)
+    response = render(request, "reports/list.html#results", context)
+    # The address bar shows the canonical address, not every empty field of the form.
+    return push_url(response, context["canonical_path"])
+
+
 @require_GET
 def report_detail(request, slug):
     """The live version of a report with its change notes, or the notice of its withdrawal."""
@@ -42,6 +102,15 @@ def report_detail(request, slug):
         return _withdrawal_notice(request, slug)
     live = next(version for version in versions if version.is_live)
     return render(request, "reports/detail.html", _version_context(request, live, versions))
+
+
+@require_GET
+def report_json(request, slug):
+    """The live version of a report as JSON (factually.report/1); never a draft's edits."""
+    version = get_object_or_404(
+        PublishedVersion.objects.live().select_related("verdict", "report"), slug=slug
+    )
+    return exporting.response(version, "json")
 
 
 @require_GET
@@ -83,6 +152,12 @@ def verdict_styles(request):
     return response
 
 
+@require_GET
+def rating_scale(request):
+    """Every verdict in scale order, with its badge and what it means."""
+    return render(request, "reports/rating_scale.html", {"verdicts": Verdict.objects.all()})
+
+
 # Reading versions --------------------------------------------------------------------------
 
 
@@ -102,7 +177,7 @@ def _versions_of_live_report(slug: str, *, show: Q | None = None) -> list[Publis
     )
     if show is None:
         return list(versions)
-    versions = versions.annotate(
+    versions = structured_data.with_review_fields(versions).annotate(
         shown_body=Case(When(show, then=F("body_html")), output_field=TextField()),
         shown_content=Case(When(show, then=F("content")), output_field=JSONField()),
     )
@@ -153,6 +228,8 @@ def _version_context(request, version: PublishedVersion, versions: list[Publishe
             version_count=len(versions),
             superseded_at=successor.published_at,
         )
+    else:
+        context["claim_review"] = structured_data.claim_review(version, request=request)
     return context
 
 

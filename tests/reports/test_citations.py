@@ -92,3 +92,10 @@ def test_zero_and_huge_numbers_are_parsed_but_not_valid_reference_numbers():
     assert not citations.is_valid_number(0)
     assert not citations.is_valid_number(99999999999)
     assert citations.is_valid_number(1)
+
+
+def test_a_marker_of_thousands_of_digits_is_an_invalid_number_not_a_crash():
+    (paragraph,) = citations.parse("Far too long [" + "7" * 5000 + "].")
+
+    assert paragraph.markers == (citations.OVERSIZED,)
+    assert not citations.is_valid_number(paragraph.markers[0])

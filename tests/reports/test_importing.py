@@ -8,10 +8,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils.text import slugify
+from reversion.models import Version
 
 from reports import publishing
 from reports.content import ReportContent
-from reports.importing import import_report
+from reports.importing import import_report, import_text, preview_import
 from reports.models import FollowUpQuestion, Reference, Report, Section
 from reports.textformat import TextFormatError, export_text
 from tests.conftest import make_report, publish_now
@@ -112,6 +113,46 @@ def test_a_malformed_text_saves_nothing_and_says_where(text, line, words):
     assert row_counts() == before
 
 
+def test_a_preview_saves_nothing_and_says_what_the_draft_would_be():
+    result = preview_import(EXAMPLE, filename="destalinisation.txt")
+
+    assert result.report is None
+    assert row_counts() == (0, 0, 0, 0)
+    assert result.content.claim.startswith("The de-Stalinisation movement")
+    assert result.reference_count == 9
+    # Every import still needs a verdict and its sources; only other problems are listed.
+    assert result.problems == ()
+
+
+def test_importing_a_text_records_who_and_keeps_a_revision(editor):
+    result = import_text(EXAMPLE, filename="destalinisation.txt", author=editor)
+
+    report = result.report
+    assert (report.author, report.last_edited_by) == (editor, editor)
+    revision = Version.objects.get_for_object(report).get().revision
+    assert (revision.user, revision.comment) == (editor, "Imported from destalinisation.txt.")
+    # The revision holds the report with its parts, so it can be restored.
+    assert {v.content_type.model for v in revision.version_set.all()} == {
+        "report",
+        "section",
+        "reference",
+        "followupquestion",
+    }
+
+
+def test_a_partial_import_lists_what_is_missing_as_problems():
+    text = EXAMPLE[: EXAMPLE.index("5. Conclusion")] + "5. Conclusion: neither total"
+
+    result = import_text(text, filename="cut.txt", partial=True)
+
+    assert result.report.status == Report.Status.DRAFT
+    assert result.report.conclusion_heading == "Conclusion: neither total"
+    assert [str(p) for p in result.problems] == [
+        "Missing where the text stops: the text of the conclusion and the follow-up questions.",
+        "The conclusion is empty.",
+    ]
+
+
 def test_a_database_failure_part_way_through_saves_nothing(monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("database went away")
@@ -124,29 +165,6 @@ def test_a_database_failure_part_way_through_saves_nothing(monkeypatch):
     assert row_counts() == (0, 0, 0, 0)
 
 
-def test_import_command_imports_good_files_and_reports_the_bad_one_with_file_and_line(tmp_path):
-    first, bad, last = tmp_path / "first.txt", tmp_path / "bad.txt", tmp_path / "last.txt"
-    first.write_text(claim_text("The first claim."), encoding="utf-8")
-    bad.write_text(EXAMPLE.replace("Executive summary", "Executive sumary"), encoding="utf-8")
-    last.write_text(claim_text("The last claim."), encoding="utf-8")
-    stdout, stderr = StringIO(), StringIO()
-
-    with pytest.raises(CommandError, match="1 of 3 file"):
-        call_command("import_report", first, bad, last, stdout=stdout, stderr=stderr)
-
-    assert sorted(Report.objects.values_list("slug", flat=True)) == [
-        "the-first-claim",
-        "the-last-claim",
-    ]
-    assert stdout.getvalue().splitlines() == [
-        'Imported "The first claim." as draft the-first-claim (9 references to link)',
-        'Imported "The last claim." as draft the-last-claim (9 references to link)',
-    ]
-    assert stderr.getvalue().strip() == (
-        f'{bad}, line 6: expected "Executive summary", found "Executive sumary"'
-    )
-
-
 def test_import_command_reads_windows_line_endings_and_a_bom(tmp_path):
     path = tmp_path / "windows.txt"
     path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.replace("\n", "\r\n").encode("utf-8"))
@@ -156,22 +174,6 @@ def test_import_command_reads_windows_line_endings_and_a_bom(tmp_path):
     assert stdout.startswith('Imported "The de-Stalinisation movement')
     report = Report.objects.get()
     assert export_text(ReportContent.from_report(report)) == EXAMPLE + "\n"
-
-
-def test_import_command_names_a_missing_or_non_utf8_file_instead_of_a_traceback(tmp_path):
-    missing = tmp_path / "missing.txt"
-    latin1 = tmp_path / "latin1.txt"
-    latin1.write_bytes(claim_text("Caf\u00e9 claim.").encode("latin-1", errors="replace"))
-    stderr = StringIO()
-
-    with pytest.raises(CommandError, match="2 of 2 file"):
-        call_command("import_report", missing, latin1, stdout=StringIO(), stderr=stderr)
-
-    assert stderr.getvalue().splitlines() == [
-        f"{missing}: cannot read the file (No such file or directory).",
-        f"{latin1}, line 1: not UTF-8 text.",
-    ]
-    assert Report.objects.count() == 0
 
 
 def test_import_command_records_the_author(tmp_path, editor):

@@ -1,0 +1,359 @@
+"""Citing from the report editor: find a source (or add one from a URL) and cite it.
+
+`search` finds active sources by title, publisher or URL; `resolve_url` says what a pasted
+link is in the library (nothing is fetched over the network); `cite` adds the report's next
+reference. The admin's "Cite a source" panel only asks and shows.
+
+Citing does not raise the report's `edit_version` (reports.locking): a change form opened
+before the reference was added only posts back the references it was given, so saving it
+keeps the new one. It does count as an edit (`updated_at`, `last_edited_by`, a revision).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import reversion
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from reports import citations
+from reports.models import Reference, Report
+from sources.models import Publisher, Source
+from sources.normalisation import domain_of, normalise_doi, normalise_url
+
+SEARCH_LIMIT = 10
+# Shorter queries match too much to be useful; longer ones are cut, word by word.
+MIN_QUERY_LENGTH = 2
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 8
+
+# Hosts that resolve DOIs: their domain says nothing about the publisher.
+DOI_RESOLVERS = frozenset({"doi.org", "dx.doi.org"})
+# A DOI: "10.", a registrant code, "/", a suffix (as sources.interchange reads them).
+DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
+_URL_RE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+_validate_url = URLValidator(schemes=["http", "https"])
+
+_TITLE_LENGTH = Source._meta.get_field("title").max_length
+_URL_LENGTH = Source._meta.get_field("url").max_length
+_FILE_SUFFIX_RE = re.compile(r"\.(?:s?html?|php\d?|aspx?|jsp|cfm|pdf)$", re.IGNORECASE)
+_WORD_SPLIT_RE = re.compile(r"[-_+.,~\s]+")
+
+
+class CiteRefused(Exception):
+    """The source cannot be cited in this report; the message says why, in an editor's words."""
+
+
+class AlreadyCited(Exception):
+    """The report cites the source already, as `reference`."""
+
+    def __init__(self, reference: Reference):
+        self.reference = reference
+        super().__init__(f"Already cited as reference [{reference.number}].")
+
+
+# Finding sources --------------------------------------------------------------------------
+
+
+def search(query: str, *, report: Report | None = None, limit: int = SEARCH_LIMIT) -> list[Source]:
+    """Active sources matching every word of `query` in their title, publisher or URL.
+
+    Best first: the exact title, titles starting with the query, titles containing it, the
+    publisher's name or domain, then the rest; newest first within each. With `report`,
+    each source carries `cited_as`: the number it is cited under there, or None. One query.
+    """
+    query = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    if len(query) < MIN_QUERY_LENGTH:
+        return []
+    matches = Q()
+    for term in query.split()[:MAX_TERMS]:
+        matches &= (
+            Q(title__icontains=term)
+            | Q(publisher__name__icontains=term)
+            | Q(publisher__domain__icontains=term)
+            | Q(url__icontains=term)
+        )
+    exact = Q(title__iexact=query)
+    doi = normalise_doi(query)
+    if DOI_RE.match(doi):
+        matches |= Q(doi=doi)
+        exact |= Q(doi=doi)
+    sources = Source.objects.active().select_related("publisher").filter(matches)
+    sources = sources.annotate(
+        rank=Case(
+            When(exact, then=Value(0)),
+            When(title__istartswith=query, then=Value(1)),
+            When(title__icontains=query, then=Value(2)),
+            When(
+                Q(publisher__name__iexact=query) | Q(publisher__domain__iexact=query),
+                then=Value(3),
+            ),
+            When(publisher__name__icontains=query, then=Value(4)),
+            default=Value(5),
+            output_field=IntegerField(),
+        )
+    )
+    if report is not None:
+        sources = sources.annotate(cited_as=_cited_as(report))
+    return list(
+        sources.order_by("rank", F("published_on").desc(nulls_last=True), "title", "pk")[:limit]
+    )
+
+
+def _cited_as(report: Report) -> Subquery:
+    return Subquery(
+        Reference.objects.filter(report=report, source=OuterRef("pk"))
+        .order_by("number")
+        .values("number")[:1]
+    )
+
+
+def looks_like_url(text: str) -> bool:
+    """Whether the editor pasted a link (or a DOI) rather than typed words to search for."""
+    text = text.strip()
+    return bool(_URL_RE.match(text)) or bool(DOI_RE.match(normalise_doi(text)))
+
+
+def _as_url(text: str) -> str:
+    text = text.strip()
+    doi = normalise_doi(text)
+    if not _URL_RE.match(text) and DOI_RE.match(doi):
+        return f"https://doi.org/{doi}"
+    if text.lower().startswith("www."):
+        return f"https://{text}"
+    return text
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a pasted URL is in the library: an existing `source`, or a new one to add."""
+
+    url: str  # normalised, as it would be stored
+    source: Source | None  # the record with this URL or DOI (it may be retired)
+    publisher: Publisher | None  # for a new source: the publisher of the URL's domain
+    title: str  # for a new source: a guess from the URL's path, for the editor to correct
+    doi: str = ""
+
+    @property
+    def is_new(self) -> bool:
+        return self.source is None
+
+
+def resolve_url(url: str, *, report: Report | None = None) -> Resolution:
+    """The source a pasted `url` (or DOI) is in the library, or what adding it would create.
+
+    Matches the normalised URL (tracking parameters dropped), the DOI of a doi.org link,
+    then the same URL over http/https or with/without a trailing slash. Raises
+    ValidationError for anything but an http(s) URL. Nothing is fetched: the title of a new
+    source is only a guess from the URL's path.
+    """
+    url = _as_url(url)
+    _validate_url(url)
+    normalised = normalise_url(url)
+    domain = domain_of(normalised)
+    doi = normalise_doi(normalised) if domain in DOI_RESOLVERS else ""
+    if doi and not DOI_RE.match(doi):
+        doi = ""
+    same = Q(url__in=_url_variants(normalised))
+    if doi:
+        same |= Q(doi=doi)
+    candidates = Source.objects.select_related("publisher").filter(same)
+    if report is not None:
+        candidates = candidates.annotate(cited_as=_cited_as(report))
+    found = list(candidates[:10])
+    # The exact URL first, then the DOI, then a variant; the oldest record of each.
+    found.sort(key=lambda s: (s.url != normalised, not (doi and s.doi == doi), s.pk))
+    if found:
+        return Resolution(url=normalised, source=found[0], publisher=None, title="", doi=doi)
+    publisher = None if domain in DOI_RESOLVERS else Publisher.objects.for_domain(domain)
+    return Resolution(
+        url=normalised, source=None, publisher=publisher, title=guess_title(normalised), doi=doi
+    )
+
+
+def _url_variants(url: str) -> list[str]:
+    """`url` and the same page over the other scheme and with(out) a trailing slash."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in {"http", "https"}:
+        return [url]
+    rests = {rest}
+    # Not for a bare host ("example.org/" is stored with its slash) nor after a query.
+    if "?" not in rest and "/" in rest.removesuffix("/"):
+        rests.add(rest.removesuffix("/") if rest.endswith("/") else rest + "/")
+    return sorted(f"{s}://{r}" for s in ("https", "http") for r in rests)
+
+
+def guess_title(url: str) -> str:
+    """A title guessed from the last meaningful segment of the URL's path, else its host.
+
+    "https://example.org/news/vaccine-trial-results-2021-4456789.html" → "Vaccine trial
+    results 2021". Only a starting point: the editor checks it before it is saved.
+    """
+    parts = urlsplit(url)
+    for segment in reversed([s for s in parts.path.split("/") if s]):
+        stem = _FILE_SUFFIX_RE.sub("", unquote(segment))
+        words = [w for w in _WORD_SPLIT_RE.split(stem) if w]
+        # Long numbers are article ids, not words; a year is a word.
+        words = [w for w in words if not (w.isdigit() and len(w) > 4)]
+        letters = sum(c.isalpha() for w in words for c in w)
+        if letters >= 3 and not _looks_like_id(words):
+            title = " ".join(words)
+            return (title[:1].upper() + title[1:])[:_TITLE_LENGTH]
+    return domain_of(url)[:_TITLE_LENGTH]
+
+
+def _looks_like_id(words: list[str]) -> bool:
+    """A single token mixing letters and digits ("a1b2c3d4", "idUSKBN2B20X1") names nothing."""
+    return len(words) == 1 and any(c.isdigit() for c in words[0]) and len(words[0]) >= 8
+
+
+@dataclass
+class Lookup:
+    """What the Cite panel shows for what the editor typed: matches, or a pasted URL."""
+
+    query: str = ""
+    sources: list[Source] = field(default_factory=list)
+    resolution: Resolution | None = None
+    error: str = ""
+
+    @property
+    def too_short(self) -> bool:
+        return self.resolution is None and 0 < len(self.query) < MIN_QUERY_LENGTH
+
+
+def lookup(query: str, *, report: Report | None = None) -> Lookup:
+    """Search for `query`, or resolve it when it is a URL or DOI (see `resolve_url`)."""
+    query = " ".join(query.split())[:_URL_LENGTH]
+    if not query:
+        return Lookup()
+    if looks_like_url(query):
+        try:
+            return Lookup(query=query, resolution=resolve_url(query, report=report))
+        except ValidationError:
+            error = "That does not look like a web address (http or https)."
+            return Lookup(query=query, error=error)
+    return Lookup(query=query, sources=search(query, report=report))
+
+
+# Adding sources and citing them --------------------------------------------------------------
+
+
+class NewSourceForm(forms.Form):
+    """A source added from a pasted URL: the editor confirms or corrects the guessed title."""
+
+    url = forms.URLField(
+        label="URL", max_length=_URL_LENGTH, assume_scheme="https", validators=[_validate_url]
+    )
+    title = forms.CharField(
+        max_length=_TITLE_LENGTH,
+        help_text="Guessed from the link: check it against the page.",
+    )
+
+    def clean_title(self):
+        return " ".join(self.cleaned_data["title"].split())
+
+
+def add_source(*, url: str, title: str, by, report: Report | None = None) -> tuple[Source, bool]:
+    """The library's source for `url`, added with `title` if it is not there: (source, created).
+
+    The publisher is matched by the URL's domain. The internal notes say where the record
+    came from, so curators can check it.
+    """
+    _require(by, "sources.add_source")
+    resolution = resolve_url(url)
+    if resolution.source is not None:
+        return resolution.source, False
+    who = f" by {by.get_username()}" if by is not None else ""
+    where = f" while citing it in “{report.claim}”" if report is not None else ""
+    source = Source(
+        title=title.strip()[:_TITLE_LENGTH],
+        url=resolution.url,
+        publisher=resolution.publisher,
+        doi=resolution.doi,
+        notes=f"Added from the report editor{who}{where}; check its details.",
+    )
+    source.full_clean(validate_unique=False, validate_constraints=False)
+    # clean() matches a publisher by domain; a DOI resolver's domain names none.
+    source.publisher = resolution.publisher
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError:
+        # Added meanwhile by someone else: that record is the one to cite.
+        existing = resolve_url(resolution.url).source
+        if existing is None:
+            raise
+        return existing, False
+    return source, True
+
+
+def cite(report: Report, source: Source, *, by) -> Reference:
+    """Add a reference to `source` under the report's next number, and return it.
+
+    Raises AlreadyCited when the report cites the source already, CiteRefused when the
+    source is retired. The report's row is locked, so two editors citing at once get
+    different numbers; `edit_version` stays, so open forms of the report still save.
+    """
+    _require(by, "reports.change_report")
+    with transaction.atomic():
+        locked = Report.objects.select_for_update(of=("self",)).get(pk=report.pk)
+        # Locked too, so the source cannot be retired between this check and the insert.
+        current = Source.objects.select_for_update().filter(pk=source.pk).first()
+        if current is None:
+            raise CiteRefused("That source is no longer in the library: find it again.")
+        if not current.is_active:
+            reason = f" ({current.retired_reason.strip()})" if current.retired_reason else ""
+            raise CiteRefused(
+                f"“{current.title}” is retired{reason} and cannot be cited: cite another source."
+            )
+        existing = locked.references.filter(source=current).order_by("number").first()
+        if existing is not None:
+            raise AlreadyCited(existing)
+        number = locked.references.aggregate(n=Coalesce(Max("number"), 0))["n"] + 1
+        if not citations.is_valid_number(number):
+            raise CiteRefused(f"This report has too many references to add [{number}].")
+        with reversion.create_revision():
+            reference = Reference.objects.create(report=locked, number=number, source=current)
+            # An edit, for review and scheduling (updated_at) and the four-eyes rule
+            # (last_edited_by); not a new edit_version: see the module docstring.
+            Report.objects.filter(pk=locked.pk).update(updated_at=timezone.now(), last_edited_by=by)
+            locked.refresh_from_db()
+            reversion.add_to_revision(locked)  # follows its sections, references, questions
+            reversion.set_user(by)
+            reversion.set_comment(f"Added reference [{number}] citing “{current.title}”.")
+    return reference
+
+
+@transaction.atomic
+def cite_url(report: Report, *, url: str, title: str, by) -> tuple[Reference, bool]:
+    """Cite the source at `url`, adding it to the library (with `title`) if it is not there.
+
+    Returns (reference, whether the source was added). All or nothing: a source added for
+    a citation that is then refused is not kept. AlreadyCited and CiteRefused as `cite`.
+    """
+    _require(by, "reports.change_report")
+    source, created = add_source(url=url, title=title, by=by, report=report)
+    return cite(report, source, by=by), created
+
+
+def _require(user, permission: str) -> None:
+    if user is not None and not user.has_perm(permission):
+        raise PermissionDenied(f"{user} lacks the permission {permission}.")
+
+
+# Reviewing reports -------------------------------------------------------------------------
+
+
+def citing_retired_sources(queryset=None):
+    """Reports whose references point at a retired source (their next publish is refused)."""
+    queryset = Report.objects.all() if queryset is None else queryset
+    retired = Reference.objects.filter(report=OuterRef("pk"), source__status=Source.Status.RETIRED)
+    return queryset.filter(Exists(retired))

@@ -1,0 +1,167 @@
+"""The admin's "Import from text" page: paste (or upload) a report, preview it, confirm.
+
+Nothing is saved before the editor confirms. The preview carries the text to the confirm
+step inside the form, where it is read again (`reports.importing`) and saved: no text is
+kept on the server between the two requests, so any app server can finish an import.
+The text is the editor's own, so it travels as it is: confirming an altered text imports
+what it says now, through the same reading and checks.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html
+
+from reports import citations, importing, textformat
+from reports.textformat import TextFormatError
+
+# A report is a few dozen kilobytes; the text must also fit back in the confirm form,
+# under DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default). Larger: manage.py import_report.
+MAX_TEXT_LENGTH = 1_000_000
+PASTED = "pasted text"
+# Lines shown around the one a refusal names.
+_CONTEXT_LINES = 2
+
+
+class ImportTextForm(forms.Form):
+    text = forms.CharField(
+        label="Text of the report",
+        required=False,
+        strip=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
+        help_text="Paste the whole report: claim, “Checked on” date, executive summary, "
+        "numbered sections, conclusion and follow-up questions (or the older layout starting "
+        "“Fact check:”). Page furniture copied with it (donation banner, disclaimer, “Was "
+        "this fact-check helpful?”) is left out.",
+    )
+    file = forms.FileField(
+        label="Or a text file",
+        required=False,
+        help_text="A UTF-8 .txt file in the same layout, instead of pasting.",
+    )
+    partial = forms.BooleanField(
+        label="The text is cut off: import what is there as a draft, listing what is missing",
+        label_suffix="",
+        required=False,
+    )
+    filename = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None:
+            if upload.size > MAX_TEXT_LENGTH:
+                raise forms.ValidationError(
+                    "This file is too large to import here; use manage.py import_report."
+                )
+            data = upload.read()
+            try:
+                cleaned["text"] = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                line = data[: error.start].count(b"\n") + 1
+                raise forms.ValidationError(
+                    f"{upload.name}, line {line}: not UTF-8 text."
+                ) from None
+            cleaned["filename"] = upload.name
+        elif not cleaned.get("text", "").strip():
+            raise forms.ValidationError("Paste the text of a report, or choose a file.")
+        cleaned["filename"] = cleaned.get("filename") or PASTED
+        return cleaned
+
+
+class ImportTextMixin:
+    """For ReportAdmin: the "Import from text" page and its link on the report list."""
+
+    change_list_template = "admin/reports/report/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "import-text/",
+                self.admin_site.admin_view(self.import_text_view),
+                name="reports_report_import_text",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_text_view(self, request):
+        """GET: the form. POST: the preview, or with "confirm" the draft (then its page)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return self._import_text_page(request, ImportTextForm())
+        form = ImportTextForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._import_text_page(request, form, status=400)
+        text, filename, partial = (form.cleaned_data[k] for k in ("text", "filename", "partial"))
+        # Shown again below the preview or the refusal, the text ready to change.
+        again = ImportTextForm(initial={"text": text, "filename": filename, "partial": partial})
+        try:
+            if "confirm" not in request.POST:
+                result = importing.preview_import(text, filename=filename, partial=partial)
+                return self._import_text_page(request, again, result=result, text=text)
+            result = importing.import_text(
+                text, filename=filename, author=request.user, partial=partial
+            )
+        except TextFormatError as error:
+            return self._import_text_page(request, again, error=error, text=text, status=400)
+        report = result.report
+        self.log_addition(request, report, f"Imported from {filename}.")
+        messages.success(
+            request,
+            format_html(
+                "Imported “{}” as a draft from {}: choose its verdict and link its {} "
+                "reference{} to sources.",
+                report.claim,
+                filename,
+                result.reference_count,
+                "" if result.reference_count == 1 else "s",
+            ),
+        )
+        for note in result.notes:
+            messages.info(request, note)
+        for problem in result.problems:
+            messages.warning(request, str(problem))
+        return redirect("admin:reports_report_change", report.pk)
+
+    def _import_text_page(
+        self, request, form, *, result=None, error=None, text="", status=200
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import from text",
+            "has_view_permission": self.has_view_permission(request),
+            "form": form,
+            "text": text,
+            "error": error,
+            "error_lines": _lines_around(text, error.line) if error else [],
+        }
+        if result is not None:
+            content = result.content
+            known = ()  # nothing is linked yet: markers show as unresolved
+            context.update(
+                result=result,
+                summary_html=citations.render(content.summary, known=known),
+                sections=[
+                    (s.heading, citations.render(s.body, known=known)) for s in content.sections
+                ],
+                conclusion_html=citations.render(content.conclusion, known=known),
+            )
+        return TemplateResponse(
+            request, "admin/reports/report/import_text.html", context, status=status
+        )
+
+
+def _lines_around(text: str, line: int) -> list[tuple[int, str, bool]]:
+    """The numbered lines of `text` around `line`, flagging that one, to show a refusal."""
+    lines = textformat.split_lines(text)
+    first = max(1, line - _CONTEXT_LINES)
+    last = min(len(lines), line + _CONTEXT_LINES)
+    return [(n, lines[n - 1], n == line) for n in range(first, last + 1)]

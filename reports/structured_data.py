@@ -1,0 +1,130 @@
+"""ClaimReview structured data (schema.org) for search engines and fact-check aggregators.
+
+A published version freezes the claim, who made it, when and where, the verdict and dates.
+`with_review_fields` annotates a queryset of versions with the date of first publication
+and the ends of the rating scale, so building reviews costs no extra query.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from reports.models import PublishedVersion, Verdict
+
+# Google shows claims of up to about this many characters best; longer ones get a warning.
+CLAIM_REVIEWED_ADVISED_LENGTH = 75
+
+# Inside <script>, "</script>" or "<!--" would end or confuse the block: JSON allows these
+# characters escaped, and parsers read them back as they were.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+# Words that mark a claimant as an organisation rather than a person. A guess: the report
+# stores the claimant as a name only.
+_ORGANISATION_WORDS = re.compile(
+    r"\b(agency|association|bank|board|bureau|campaign|centre|center|church|club|college|"
+    r"commission|committee|company|corp|corporation|council|department|embassy|federation|"
+    r"forum|foundation|fund|government|group|inc|institute|league|ltd|llc|media|ministry|"
+    r"movement|network|news|office|organisation|organization|party|police|posts|press|"
+    r"society|times|trust|union|university|users|website)\b",
+    re.IGNORECASE,
+)
+_ACRONYM = re.compile(r"^[A-Z0-9&.\-]{2,}$")
+
+
+def with_review_fields(versions: QuerySet[PublishedVersion]) -> QuerySet[PublishedVersion]:
+    """`versions` annotated with what `claim_review` needs beyond the frozen version."""
+    rated = Verdict.objects.filter(rating__isnull=False)
+    first = PublishedVersion.objects.filter(report=OuterRef("report")).order_by("number")
+    return versions.annotate(
+        first_published_at=Subquery(first.values("published_at")[:1]),
+        best_rating=Subquery(rated.order_by("-rating").values("rating")[:1]),
+        worst_rating=Subquery(rated.order_by("rating").values("rating")[:1]),
+    )
+
+
+def organisation(request) -> dict:
+    """The site as the schema.org Organization that writes and publishes the reviews."""
+    return {
+        "@type": "Organization",
+        "name": settings.FACTUALLY_SITE_NAME,
+        "url": request.build_absolute_uri(reverse("reports:home")),
+    }
+
+
+def claim_review(version: PublishedVersion, *, request) -> dict:
+    """The ClaimReview of a live `version` (annotated by `with_review_fields`)."""
+    site = organisation(request)
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": request.build_absolute_uri(version.get_absolute_url()),
+        "claimReviewed": version.claim,
+        "itemReviewed": claim(version),
+        "reviewRating": rating(version),
+        "author": site,
+        "publisher": site,
+        "datePublished": _iso(version.first_published_at or version.published_at),
+        "dateModified": _iso(version.published_at),
+    }
+
+
+def claim(version: PublishedVersion) -> dict:
+    """The reviewed Claim: who made it, when and where, as far as the report says."""
+    item = {"@type": "Claim"}
+    if version.claimant.strip():
+        item["author"] = {"@type": claimant_type(version.claimant), "name": version.claimant}
+    if version.claim_date:
+        item["datePublished"] = version.claim_date.isoformat()
+    if version.claim_url:
+        item["appearance"] = {"@type": "CreativeWork", "url": version.claim_url}
+    return item
+
+
+def rating(version: PublishedVersion) -> dict:
+    """The verdict as a Rating: always its name, and its place on the scale if it has one."""
+    verdict = version.verdict
+    result = {"@type": "Rating", "alternateName": verdict.name}
+    best, worst = version.best_rating, version.worst_rating
+    # Google requires worstRating < bestRating, with the value between them.
+    if verdict.rating is not None and best is not None and worst is not None and worst < best:
+        result.update(ratingValue=verdict.rating, bestRating=best, worstRating=worst)
+    return result
+
+
+def claimant_type(name: str) -> str:
+    """ "Organization" or "Person" for a claimant known only by name (a best guess)."""
+    if _ORGANISATION_WORDS.search(name) or _ACRONYM.match(name.strip()):
+        return "Organization"
+    return "Person"
+
+
+def json_ld(data: dict | list) -> SafeString:
+    """`data` as a <script type="application/ld+json"> block that no value can break out of.
+
+    A data block is never executed, so the CSP's script-src does not apply to it.
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=None).translate(_SCRIPT_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308
+
+
+def advisories(claim_text: str) -> list[str]:
+    """Non-blocking advice about how the report will look in search results."""
+    length = len(claim_text.strip())
+    if length > CLAIM_REVIEWED_ADVISED_LENGTH:
+        return [
+            f"The claim is {length} characters long. Search engines show claims of up to "
+            f"{CLAIM_REVIEWED_ADVISED_LENGTH} characters best: consider a shorter wording. "
+            "This does not stop publishing."
+        ]
+    return []
+
+
+def _iso(moment) -> str:
+    return timezone.localtime(moment).isoformat()
