@@ -32,6 +32,7 @@ OVERSIZED = 10**15
 def _number(digits: str) -> int:
     return int(digits) if len(digits) < 16 else OVERSIZED
 
+
 BLOCK_KINDS = {
     "paragraph_open": "paragraph",
     "bullet_list_open": "list",
