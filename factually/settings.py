@@ -1,5 +1,6 @@
 """Factually settings: one module, every deployment difference read from the environment."""
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -39,23 +40,31 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "reversion",
+    "axes",
     "sources",
     "reports",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Header middleware first, so every response gets the headers: static files, errors,
+    # refusals made by the middleware below.
+    "factually.security.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database that cannot be reached gives the friendly 503 page (factually.health).
+    "factually.health.DatabaseUnavailableMiddleware",
     "factually.routers.PublicReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
+    # Last: turns a locked-out login into the lockout page (factually.security).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "factually.urls"
@@ -90,12 +99,21 @@ for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql":
         _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         _database["CONN_HEALTH_CHECKS"] = True
+        # A database host that does not answer gives the 503 page in seconds, not minutes
+        # (factually.health); ?connect_timeout= in the URL overrides it.
+        _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DATABASE_ROUTERS = ["factually.routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared by every app server in production (redis://...); local memory on one machine.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# An unreachable Redis is an empty cache, not an error: pages come from the database.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "factually.cache.TolerantRedisCache"
+# Anonymous public pages kept in that cache (reports/caching.py), in seconds; a publication
+# makes them stale at once. 0 keeps none (ETag, 304 and Cache-Control still apply).
+FACTUALLY_PAGE_CACHE_SECONDS = env.int("FACTUALLY_PAGE_CACHE_SECONDS", default=300)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -127,6 +145,21 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
+# Login throttling (django-axes): 5 failed logins for one username from one address lock
+# that pair out for 15 minutes (429, admin/locked_out.html), whether the username exists or
+# not. Attempts live in the database, which every app server shares.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "factually.security.login_client_address"
+AXES_LOCKOUT_CALLABLE = "factually.security.lockout_response"
+
 # Security: strict by default; development (DEBUG) relaxes only what plain HTTP needs.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -135,12 +168,22 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# Stricter than strict-origin-when-cross-origin: other sites get no Referer at all.
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere, admin included: no 'unsafe-inline', no 'unsafe-eval'.
+# Django's admin marks its <script src> elements with the nonce; it has no inline script, and
+# its one inline <style> (on a changelist whose ModelAdmin turns off both actions_on_top and
+# actions_on_bottom, which none of ours does) would be refused: a column width, nothing more.
+# tests/browser/test_admin_csp.py uses the admin under this policy; tests/security/ checks
+# the headers. Permissions-Policy: factually.security.PermissionsPolicyMiddleware.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
     "img-src": [CSP.SELF, "data:"],
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],

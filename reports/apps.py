@@ -9,6 +9,10 @@ class ReportsConfig(AppConfig):
     def ready(self):
         # Keep the role groups in step with reports.roles on every migrate.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="reports.sync_roles")
+        # Cached public pages go stale when verdicts, topics, sources… are edited.
+        from reports import caching
+
+        caching.connect_signals()
 
 
 def _sync_roles(using="default", **kwargs):

@@ -8,6 +8,7 @@ unpublished report drops out at once. Links are absolute, on the host the reques
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,11 +18,13 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
+from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
 from reports import structured_data
+from reports.caching import public_page
 from reports.models import PublishedVersion, Topic, Verdict
 
 # How many reports the RSS and Atom feeds carry: the most recently (re)published.
@@ -46,6 +49,15 @@ def live_versions() -> QuerySet[PublishedVersion]:
         .defer("content", "body_html", "body_text")
         .order_by("-published_at", "-pk")
     )
+
+
+# What XML 1.0 cannot carry (Django's feed writer refuses it, failing the whole feed): control
+# characters pasted into a claim or a summary (a form feed from a PDF) are dropped from feeds.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def describe(version: PublishedVersion) -> str:
@@ -74,6 +86,10 @@ class LatestReportsFeed(Feed):
     # Readers take an RSS title as HTML, an Atom title as text (Django's RSS convention).
     title_is_html = True
 
+    @method_decorator(public_page)
+    def __call__(self, request, *args, **kwargs):
+        return super().__call__(request, *args, **kwargs)
+
     def get_object(self, request, *args, **kwargs) -> Scope:
         site = settings.FACTUALLY_SITE_NAME
         return Scope(
@@ -85,13 +101,16 @@ class LatestReportsFeed(Feed):
         )
 
     def title(self, scope: Scope) -> str:
-        return scope.title
+        # A topic or verdict name is typed by editors: escaped where readers take HTML.
+        title = xml_text(scope.title)
+        return escape(title) if self.title_is_html else title
 
     def description(self, scope: Scope) -> str:
-        return scope.description
+        description = xml_text(scope.description)
+        return escape(description) if self.title_is_html else description
 
     def subtitle(self, scope: Scope) -> str:
-        return scope.description
+        return xml_text(scope.description)
 
     def link(self, scope: Scope) -> str:
         return scope.absolute(scope.page_path)
@@ -109,11 +128,12 @@ class LatestReportsFeed(Feed):
         return versions
 
     def item_title(self, version: PublishedVersion) -> str:
-        return escape(version.claim) if self.title_is_html else version.claim
+        claim = xml_text(version.claim)
+        return escape(claim) if self.title_is_html else claim
 
     def item_description(self, version: PublishedVersion) -> str:
         """Plain text, escaped: both RSS and Atom (type="html") take the summary as HTML."""
-        return escape(describe(version))
+        return escape(xml_text(describe(version)))
 
     def item_link(self, version: PublishedVersion) -> str:
         return version.absolute_url
@@ -127,7 +147,7 @@ class LatestReportsFeed(Feed):
         return version.published_at
 
     def item_categories(self, version: PublishedVersion) -> list[str]:
-        return [topic.name for topic in version.topics.all()]
+        return [xml_text(topic.name) for topic in version.topics.all()]
 
 
 class LatestReportsAtomFeed(LatestReportsFeed):
@@ -177,6 +197,7 @@ class VerdictAtomFeed(VerdictFeed):
 
 
 @require_GET
+@public_page
 def claimreview_feed(request):
     """Live reports as ClaimReview data, in a JSON Feed 1.1 (README: "Feeds")."""
     versions = live_versions().prefetch_related("topics")
@@ -209,11 +230,9 @@ def claimreview_feed(request):
         feed["next_url"] = request.build_absolute_uri(
             _page_path(feed_path, page.next_page_number())
         )
-    response = JsonResponse(
+    return JsonResponse(
         feed, content_type="application/feed+json", json_dumps_params={"ensure_ascii": False}
     )
-    response["Cache-Control"] = "public, max-age=300"
-    return response
 
 
 def _json_item(version: PublishedVersion, request) -> dict:

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from reports.caching import public_page
 from reports.feeds import optional_url
 from reports.models import PublishedVersion, Topic, Verdict
 
@@ -109,6 +110,7 @@ SECTIONS = {
 
 
 @require_safe
+@public_page
 def sitemap(request):
     return sitemap_views.sitemap(
         request, sitemaps={name: cls(request) for name, cls in SECTIONS.items()}
@@ -116,6 +118,7 @@ def sitemap(request):
 
 
 @require_safe
+@public_page
 def robots_txt(request):
     return render(
         request,

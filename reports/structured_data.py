@@ -111,6 +111,7 @@ def json_ld(data: dict | list) -> SafeString:
     A data block is never executed, so the CSP's script-src does not apply to it.
     """
     text = json.dumps(data, ensure_ascii=False, indent=None).translate(_SCRIPT_ESCAPES)
+    # With <, > and & escaped, no value can close the element or open a comment in it.
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308
 
 

@@ -1,4 +1,8 @@
-"""Public pages. They read published versions only: a draft never reaches a reader."""
+"""Public pages. They read published versions only: a draft never reaches a reader.
+
+Each is a `public_page` (reports/caching.py): ETag and Last-Modified, CDN headers and the
+shared page cache for anonymous readers, made stale at once by every publication.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from reports import exporting, search, structured_data
+from reports.caching import public_page
 from reports.models import ChangeKind, PublishedVersion, Topic, Verdict
 from reports.rendering import page_context
 
@@ -27,6 +31,7 @@ CHANGE_WORDS = {
 
 
 @require_GET
+@public_page
 def home(request):
     """The latest published verdicts, newest check first."""
     versions = (
@@ -44,7 +49,7 @@ LIST_VARY = ("HX-Request", "HX-History-Restore-Request")
 
 
 @require_GET
-@vary_on_headers(*LIST_VARY)
+@public_page(vary=LIST_VARY)
 def report_list(request):
     """Every published verdict, newest first, or the reports matching a search."""
     return _report_list(
@@ -56,7 +61,7 @@ def report_list(request):
 
 
 @require_GET
-@vary_on_headers(*LIST_VARY)
+@public_page(vary=LIST_VARY)
 def topic_reports(request, slug):
     """The published verdicts on one topic."""
     topic = get_object_or_404(Topic, slug=slug)
@@ -70,7 +75,7 @@ def topic_reports(request, slug):
 
 
 @require_GET
-@vary_on_headers(*LIST_VARY)
+@public_page(vary=LIST_VARY)
 def verdict_reports(request, slug):
     """Every claim rated with one verdict, under the verdict's definition."""
     verdict = get_object_or_404(Verdict, slug=slug)
@@ -95,6 +100,7 @@ def _report_list(request, *, heading: str, description: str, **options):
 
 
 @require_GET
+@public_page
 def report_detail(request, slug):
     """The live version of a report with its change notes, or the notice of its withdrawal."""
     versions = _versions_of_live_report(slug, show=Q(is_live=True))
@@ -105,6 +111,7 @@ def report_detail(request, slug):
 
 
 @require_GET
+@public_page
 def report_json(request, slug):
     """The live version of a report as JSON (factually.report/1); never a draft's edits."""
     version = get_object_or_404(
@@ -114,6 +121,7 @@ def report_json(request, slug):
 
 
 @require_GET
+@public_page
 def report_version(request, slug, number):
     """An earlier version of a live report, readable but marked as superseded."""
     versions = _versions_of_live_report(slug, show=Q(number=number))
@@ -127,6 +135,7 @@ def report_version(request, slug, number):
 
 
 @require_GET
+@public_page
 def report_history(request, slug):
     """Every published version of a live report, newest first, with what each changed."""
     versions = _versions_of_live_report(slug)
@@ -140,19 +149,19 @@ def report_history(request, slug):
 
 
 @require_GET
+@public_page
 def verdict_styles(request):
     """Badge colours come from curated data, so they are served as a stylesheet, not inline."""
-    response = render(
+    return render(
         request,
         "reports/verdicts.css",
         {"verdicts": Verdict.objects.all()},
         content_type="text/css; charset=utf-8",
     )
-    response["Cache-Control"] = "public, max-age=300"
-    return response
 
 
 @require_GET
+@public_page
 def rating_scale(request):
     """Every verdict in scale order, with its badge and what it means."""
     return render(request, "reports/rating_scale.html", {"verdicts": Verdict.objects.all()})

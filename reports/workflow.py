@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from reports import publishing
+from reports import caching, publishing
 from reports.models import ChangeKind, PublishedVersion, Report, Transition
 from reports.publishing import Problem
 
@@ -262,6 +262,7 @@ def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
         withdrawal_reason="",
         **_NOT_SCHEDULED,
     )
+    caching.publication_changed()  # public pages show the new version once this commits
     return version
 
 
@@ -284,6 +285,7 @@ def _take_down(report: Report, to: str, *, by, comment: str, withdrawn: bool) ->
             withdrawal_reason=comment if withdrawn else "",
             **_NOT_SCHEDULED,
         )
+        caching.publication_changed()  # its pages go (or show the notice) once this commits
     _mirror(report, locked)
     return record
 

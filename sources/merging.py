@@ -1,6 +1,8 @@
 """Merging duplicate sources: every citation moves to the kept record, the other redirects.
 
-Reached through the reverse relations only: sources never import reports.
+Reached through the reverse relations only: sources never import reports. Cached public
+pages stop showing either source once the merge commits: reports/caching.py listens for the
+saves and deletions of sources.
 """
 
 from __future__ import annotations

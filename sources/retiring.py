@@ -2,7 +2,8 @@
 
 A report citing a retired source cannot be published again (`reports.publishing.check`)
 until its reference points elsewhere. Reached through the reverse relations only: sources
-never import reports.
+never import reports. The source's cached public page shows the change once it commits:
+reports/caching.py listens for the saves of sources.
 """
 
 from __future__ import annotations

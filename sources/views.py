@@ -12,10 +12,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+# The site-wide page cache (validators, CDN headers): its one use of the reports app.
+from reports.caching import public_page
 from sources.models import Source, SourceMerge
 
 
 @require_GET
+@public_page
 def source_detail(request, pk):
     """A source's page; the ID of a source merged away redirects to the one it became."""
     source = Source.objects.select_related("publisher").filter(pk=pk).first()

@@ -25,7 +25,8 @@ def canonical_link(context):
         return ""
     url = request.build_absolute_uri(request.path)
     page = request.GET.get("page", "")
-    if page.isdigit() and int(page) > 1:
+    # ASCII digits only ("²".isdigit() but int() refuses it), and few: int() refuses 5000.
+    if page.isascii() and page.isdigit() and len(page) <= 9 and int(page) > 1:
         url += "?" + urlencode({"page": int(page)})
     return format_html('<link rel="canonical" href="{}">', url)
 

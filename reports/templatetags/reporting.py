@@ -1,6 +1,9 @@
 """Template filters for editor text; they go through the one sanitising renderer."""
 
+import datetime
+
 from django import template
+from django.utils import timezone
 
 from reports import citations
 
@@ -11,3 +14,12 @@ register = template.Library()
 def cited_text(text: str):
     """Render editor text (Markdown subset with [n] markers) as sanitised HTML."""
     return citations.render(text or "")
+
+
+@register.filter
+def datetime_attribute(value: datetime.datetime | None) -> str:
+    """A moment for a `datetime` attribute: local time to the second, as HTML requires
+    (Django's "c" format adds microseconds, which HTML does not allow)."""
+    if not value:
+        return ""
+    return timezone.localtime(value).replace(microsecond=0).isoformat()

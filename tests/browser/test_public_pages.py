@@ -42,9 +42,10 @@ def test_reader_opens_a_report_from_the_home_page_and_follows_a_citation(
     ).to_be_visible()
     badge = page.locator(".report__verdict .verdict")
     expect(badge).to_have_text("Verdict: Mostly true")
-    # Both stylesheets arrived and apply: the site's and the verdict colours.
+    # The stylesheets arrived and apply: the site's and the verdict colours (and print's).
     assert {(url.removeprefix(live_server.url), status) for url, status in stylesheets} == {
         ("/static/css/site.css", 200),
+        ("/static/css/print.css", 200),
         ("/verdicts.css", 200),
     }
     expect(badge).to_have_css("background-color", _rgb(verdict.colour))

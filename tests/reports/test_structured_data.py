@@ -166,8 +166,10 @@ def test_a_claim_cannot_break_out_of_the_json_ld_block(client):
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', content, re.S)
     assert "<" not in block.group(1)
     assert ">" not in block.group(1)
-    # The JSON-LD block is the page's one script element: nothing broke out of it.
-    assert content.lower().count("<script") == 1
+    # The JSON-LD block and the citation tooltips' script (static/js/citations.js) are the
+    # page's only script elements: nothing broke out of it.
+    assert content.lower().count("<script") == 2
+    assert '<script src="/static/js/citations.js" defer></script>' in content
     assert "<img" not in content.lower()
     review = claim_review(response)
     assert review["claimReviewed"] == claim

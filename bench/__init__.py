@@ -1,0 +1,1 @@
+"""The benchmark (`make bench`): bench/run.py drives it; see the README's "Performance"."""

@@ -1,0 +1,406 @@
+"""Fast public pages: validators, CDN headers and a shared page cache kept fresh by publishing.
+
+Every public view is wrapped in `public_page` (listed in reports/views.py, reports/feeds.py,
+reports/sitemaps.py and sources/views.py). For an anonymous GET it
+
+- answers `If-None-Match` / `If-Modified-Since` with 304 before the view runs: the validators
+  come from the *publication generation*, a counter in the shared cache (one cache lookup);
+- serves the page from the shared cache (`FACTUALLY_PAGE_CACHE`, `CACHE_URL`), or renders it
+  and keeps it there for `FACTUALLY_PAGE_CACHE_SECONDS`;
+- sends `Cache-Control: public, max-age=60, s-maxage=300, …` for browsers and a CDN.
+
+Anything that changes what the public pages show calls `publication_changed()`: the
+workflow's `_go_live` and `_take_down`, and the model signals `connect_signals` connects for
+verdicts, topics, sources (so source merges and retirements), publishers, flat pages and
+deleted versions. Once the transaction commits it increments the generation; page keys and
+ETags contain it, so every app server sharing the cache stops using the old pages at once
+(they expire on their own).
+
+Requests with a session cookie (staff) never see or fill the cache: they get the page from
+the database with `Cache-Control: private, no-cache`. A response that turns out personal
+(it used the session or a CSRF token, or sets a cookie) is marked private and never stored,
+so no token or per-user text reaches the shared cache. `Vary: Cookie` is never relied on: a
+CDN must bypass its cache for requests carrying the session cookie (README: "Caching").
+
+When the cache fails (Redis down) pages are served from the database, without validators,
+and the cache is left alone for a few seconds before it is tried again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import condition
+
+from factually.routers import has_replica
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "factually:publication:generation"
+CHANGED_AT_KEY = "factually:publication:changed-at"
+PAGE_KEY_PREFIX = "factually:page"
+
+PUBLIC_CACHE_CONTROL = (
+    "public, max-age=60, s-maxage=300, stale-while-revalidate=60, stale-if-error=86400"
+)
+PRIVATE_CACHE_CONTROL = "private, no-cache"
+# Just after a publication a read replica may still show the old data: pages rendered then
+# are neither kept nor given validators, and a CDN must ask again.
+SETTLING_CACHE_CONTROL = "public, no-cache"
+# Responses worth keeping; anything else (404 is raised, 405, 500) is rendered every time.
+STORED_STATUSES = {200, 301, 302, 410}
+# Headers the wrapper sets itself, or that must never be replayed to another reader.
+UNSTORED_HEADERS = {"cache-control", "etag", "last-modified", "set-cookie", "x-factually-cache"}
+# After a cache error, the seconds during which the cache is not tried again.
+CACHE_RETRY_SECONDS = 5
+# The response header telling how a page was served (for benchmarks and debugging).
+STATUS_HEADER = "X-Factually-Cache"
+
+_unavailable_until = 0.0
+
+
+def _page_cache():
+    return caches[getattr(settings, "FACTUALLY_PAGE_CACHE", "default")]
+
+
+def _page_seconds() -> int:
+    return getattr(settings, "FACTUALLY_PAGE_CACHE_SECONDS", 300)
+
+
+def _settle_seconds() -> float:
+    return getattr(settings, "FACTUALLY_REPLICA_LAG_SECONDS", 5) if has_replica() else 0
+
+
+def _cache_call(action: str, call: Callable, default=None):
+    """`call()`, or `default` with a warning when the cache fails (and for a few seconds
+    after, so a dead Redis costs one failed connection, not one per request)."""
+    global _unavailable_until
+    if time.monotonic() < _unavailable_until:
+        return default
+    try:
+        return call()
+    except Exception:
+        _unavailable_until = time.monotonic() + CACHE_RETRY_SECONDS
+        logger.warning(
+            "Page cache unavailable (%s); serving from the database for %ss.",
+            action,
+            CACHE_RETRY_SECONDS,
+            exc_info=True,
+        )
+        return default
+
+
+# The publication generation ---------------------------------------------------------------
+
+
+def publication_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make every cached public page stale once the current transaction commits.
+
+    Called by whatever changes published data. Outside a transaction it acts at once;
+    several calls in one transaction increment the generation once.
+    """
+    connection = transaction.get_connection(using)
+    if connection.in_atomic_block and any(
+        isinstance(callback, _AfterCommit) and not callback.done
+        for _, callback, _ in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_AfterCommit(), using=using)
+
+
+class _AfterCommit:
+    """The increment waiting for a transaction's commit (discarded if it rolls back)."""
+
+    def __init__(self):
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        _bump_generation()
+
+
+def _bump_generation() -> None:
+    cache = _page_cache()
+
+    def bump() -> bool:
+        # The time first: a reader between the two sees a newer Last-Modified, never older.
+        # A whole second later than the last change at least: HTTP dates count seconds, and
+        # a reader who fetched a page between two changes in one second must not get a 304.
+        previous = cache.get(CHANGED_AT_KEY) or 0
+        cache.set(CHANGED_AT_KEY, max(time.time(), math.floor(previous) + 1), timeout=None)
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:  # never set, or evicted: start afresh, above any old value
+            # (A cache that swallows its errors, factually.cache, also lands here.)
+            if not cache.add(GENERATION_KEY, _fresh_generation(), timeout=None):
+                return cache.get(GENERATION_KEY) is not None
+        return True
+
+    # Not `_cache_call`: a publication must try the cache even while readers skip it.
+    try:
+        bumped = bump()
+    except Exception:
+        logger.exception("Marking cached pages stale failed.")
+        bumped = False
+    if not bumped:
+        logger.warning(
+            "Could not mark cached pages stale after a publication: pages cached before it "
+            "may be served for up to %ss.",
+            _page_seconds(),
+        )
+
+
+def _fresh_generation() -> int:
+    """A starting value larger than any generation used before: microseconds since 1970.
+
+    If the counter is lost (evicted, flushed) while old pages remain, restarting from a small
+    number could bring them back; the clock only moves forward.
+    """
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True)
+class Generation:
+    number: int
+    changed_at: float | None  # when it last changed: the pages' Last-Modified
+
+
+def current_generation() -> Generation | None:
+    """The current generation, from the shared cache; None when the cache is unavailable."""
+    cache = _page_cache()
+
+    def read():
+        found = cache.get_many([GENERATION_KEY, CHANGED_AT_KEY])
+        if GENERATION_KEY in found:
+            return Generation(found[GENERATION_KEY], found.get(CHANGED_AT_KEY))
+        now = time.time()
+        cache.add(CHANGED_AT_KEY, now, timeout=None)
+        if cache.add(GENERATION_KEY, _fresh_generation(), timeout=None):
+            return Generation(cache.get(GENERATION_KEY), now)
+        return Generation(cache.get(GENERATION_KEY), cache.get(CHANGED_AT_KEY))
+
+    generation = _cache_call("reading the publication generation", read)
+    if generation is None or generation.number is None:
+        return None
+    return generation
+
+
+# The decorator ---------------------------------------------------------------------------
+
+
+def public_page(view=None, *, vary: Iterable[str] = ()):
+    """Serve `view` as a public page: validators, CDN headers and the shared page cache.
+
+    `vary`: request headers the response depends on (such as HX-Request for htmx partials);
+    they go into the cache key and the `Vary` header. Use as `@public_page` or
+    `@public_page(vary=…)`.
+    """
+    vary = tuple(vary)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in {"GET", "HEAD"} or not is_anonymous(request):
+                return _private(view(request, *args, **kwargs), vary)
+            generation = current_generation() if request.method == "GET" else None
+            if generation is None:  # HEAD (never served from a GET's page), or no cache
+                response = view(request, *args, **kwargs)
+                if request.method == "GET":
+                    response[STATUS_HEADER] = "unavailable"
+                return _public(request, response, vary)
+            page = _Page(request, generation, vary)
+            conditional = condition(
+                etag_func=lambda *args, **kwargs: page.etag,
+                last_modified_func=lambda *args, **kwargs: page.last_modified,
+            )(page.cached(view))
+            return _public(request, conditional(request, *args, **kwargs), vary)
+
+        return wrapper
+
+    return decorator(view) if view is not None else decorator
+
+
+def is_anonymous(request) -> bool:
+    """No session cookie (staff have one) nor credentials of any kind: a reader.
+
+    Decided from the request alone: looking at `request.user` would read the session.
+    """
+    return (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "authorization" not in request.headers
+    )
+
+
+class _Page:
+    """One public page in one generation: its cache key and validators."""
+
+    def __init__(self, request, generation: Generation, vary: tuple[str, ...]):
+        variant = "\n".join(
+            [request.build_absolute_uri(), *(request.headers.get(name, "") for name in vary)]
+        )
+        digest = hashlib.sha256(variant.encode()).hexdigest()[:32]
+        self.generation = generation
+        self.key = f"{PAGE_KEY_PREFIX}:{generation.number}:{digest}"
+        changed_at = generation.changed_at
+        settle = _settle_seconds()
+        self.settling = bool(settle and changed_at and time.time() - changed_at < settle)
+        if self.settling:
+            self.etag = self.last_modified = None
+        else:
+            # Weak: equal pages, not equal bytes (a CSP nonce differs from render to render).
+            self.etag = f'W/"{generation.number:x}-{digest[:16]}"'
+            self.last_modified = (
+                datetime.datetime.fromtimestamp(changed_at, tz=datetime.UTC)
+                if changed_at is not None
+                else None
+            )
+
+    def cached(self, view):
+        """`view` behind the page cache: the stored page, or a new one, stored if it may be."""
+
+        @wraps(view)
+        def serve(request, *args, **kwargs):
+            entry = None
+            if _page_seconds() > 0:
+                entry = _cache_call("reading a page", lambda: _page_cache().get(self.key))
+            if entry is not None:
+                return _rebuild(entry)
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            if self.settling:
+                response[STATUS_HEADER] = "settling"
+                return response
+            reason = _why_not_stored(request, response)
+            if reason is None and _page_seconds() > 0:
+                entry = (
+                    response.status_code,
+                    [(k, v) for k, v in response.items() if k.lower() not in UNSTORED_HEADERS],
+                    response.content,
+                )
+                _cache_call(
+                    "storing a page",
+                    lambda: _page_cache().set(self.key, entry, timeout=_page_seconds()),
+                )
+            response[STATUS_HEADER] = "miss" if reason is None else reason
+            # The wrapper's validators, not the view's (a feed sets its own Last-Modified).
+            del response["Last-Modified"]
+            return response
+
+        return serve
+
+
+def _why_not_stored(request, response) -> str | None:
+    """None if `response` may go to the shared cache; else "personal" or "not-stored"."""
+    if _is_personal(request, response):
+        return "personal"
+    if (
+        response.status_code not in STORED_STATUSES
+        or response.streaming
+        or "no-store" in response.get("Cache-Control", "")
+        or "private" in response.get("Cache-Control", "")
+    ):
+        return "not-stored"
+    return None
+
+
+def _is_personal(request, response) -> bool:
+    """Whether the response depends on who asked: session, CSRF token, cookies, messages."""
+    session = getattr(request, "session", None)
+    return bool(
+        (session is not None and session.accessed)
+        or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        or response.cookies
+        or "cookie" in response.get("Vary", "").lower()
+        or _used_messages(request)
+    )
+
+
+def _used_messages(request) -> bool:
+    storage = getattr(request, "_messages", None)
+    return bool(storage is not None and getattr(storage, "used", False))
+
+
+def _rebuild(entry) -> HttpResponse:
+    status, headers, content = entry
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response[name] = value
+    response[STATUS_HEADER] = "hit"
+    return response
+
+
+def _public(request, response, vary: tuple[str, ...]):
+    """CDN headers on a public page, unless it turned out personal."""
+    if vary:
+        patch_vary_headers(response, vary)
+    if response.status_code == 304:
+        response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+        response[STATUS_HEADER] = "not-modified"
+    elif _is_personal(request, response):
+        response["Cache-Control"] = PRIVATE_CACHE_CONTROL
+        _drop_validators(response)
+    elif response.get(STATUS_HEADER) == "settling":
+        response["Cache-Control"] = SETTLING_CACHE_CONTROL
+    elif response.status_code in STORED_STATUSES:
+        response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    else:  # an error of some kind: whatever the view said, and no validators
+        _drop_validators(response)
+    return response
+
+
+def _drop_validators(response) -> None:
+    del response["ETag"]
+    del response["Last-Modified"]
+
+
+def _private(response, vary: tuple[str, ...]):
+    """Staff (signed in) and anything but GET or HEAD: rendered afresh, kept by no shared
+    cache, checked with the server before a browser shows its own copy again."""
+    if vary:
+        patch_vary_headers(response, vary)
+    if "no-store" not in response.get("Cache-Control", ""):
+        response["Cache-Control"] = PRIVATE_CACHE_CONTROL
+    response[STATUS_HEADER] = "private"
+    return response
+
+
+# What else changes public pages -----------------------------------------------------------
+
+
+def connect_signals() -> None:
+    """Mark pages stale when curated data shown on them is saved or deleted (admin edits).
+
+    Publishing and taking down go through reports.workflow, which calls
+    `publication_changed` itself; a deleted report takes its versions with it.
+    """
+    from django.contrib.flatpages.models import FlatPage
+
+    from reports.models import PublishedVersion, Topic, Verdict
+    from sources.models import Publisher, Source
+
+    for model in (Verdict, Topic, Source, Publisher, FlatPage):
+        post_save.connect(_changed, sender=model, dispatch_uid=f"caching.saved.{model.__name__}")
+    for model in (Verdict, Topic, Source, Publisher, FlatPage, PublishedVersion):
+        post_delete.connect(
+            _changed, sender=model, dispatch_uid=f"caching.deleted.{model.__name__}"
+        )
+
+
+def _changed(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    if kwargs.get("raw"):  # loading fixtures
+        return
+    publication_changed(using=using)
