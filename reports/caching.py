@@ -180,22 +180,35 @@ class Generation:
 
 def current_generation() -> Generation | None:
     """The current generation, from the shared cache; None when the cache is unavailable."""
+    return _lookup()[0]
+
+
+def _lookup(page_key: str | None = None) -> tuple[Generation | None, tuple | None]:
+    """The current generation and the page stored at `page_key`, in one cache round trip.
+
+    A cache hit is the commonest request of all, so it costs a single MGET.
+    """
     cache = _page_cache()
+    keys = [GENERATION_KEY, CHANGED_AT_KEY] + ([page_key] if page_key else [])
 
     def read():
-        found = cache.get_many([GENERATION_KEY, CHANGED_AT_KEY])
+        found = cache.get_many(keys)
         if GENERATION_KEY in found:
-            return Generation(found[GENERATION_KEY], found.get(CHANGED_AT_KEY))
+            generation = Generation(found[GENERATION_KEY], found.get(CHANGED_AT_KEY))
+            return generation, found.get(page_key)
         now = time.time()
         cache.add(CHANGED_AT_KEY, now, timeout=None)
         if cache.add(GENERATION_KEY, _fresh_generation(), timeout=None):
-            return Generation(cache.get(GENERATION_KEY), now)
-        return Generation(cache.get(GENERATION_KEY), cache.get(CHANGED_AT_KEY))
+            return Generation(cache.get(GENERATION_KEY), now), None
+        return Generation(cache.get(GENERATION_KEY), cache.get(CHANGED_AT_KEY)), None
 
-    generation = _cache_call("reading the publication generation", read)
+    generation, entry = _cache_call("reading the page cache", read, default=(None, None))
     if generation is None or generation.number is None:
-        return None
-    return generation
+        return None, None
+    # A page stored in an earlier generation is stale: it is rendered again and replaced.
+    if entry is None or entry[0] != generation.number:
+        entry = None
+    return generation, entry
 
 
 # The decorator ---------------------------------------------------------------------------
@@ -215,13 +228,16 @@ def public_page(view=None, *, vary: Iterable[str] = ()):
         def wrapper(request, *args, **kwargs):
             if request.method not in {"GET", "HEAD"} or not is_anonymous(request):
                 return _private(view(request, *args, **kwargs), vary)
-            generation = current_generation() if request.method == "GET" else None
+            generation = None
+            if request.method == "GET":
+                key = _page_key(request, vary)
+                generation, entry = _lookup(key if _page_seconds() > 0 else None)
             if generation is None:  # HEAD (never served from a GET's page), or no cache
                 response = view(request, *args, **kwargs)
                 if request.method == "GET":
                     response[STATUS_HEADER] = "unavailable"
                 return _public(request, response, vary)
-            page = _Page(request, generation, vary)
+            page = _Page(key, generation, entry)
             conditional = condition(
                 etag_func=lambda *args, **kwargs: page.etag,
                 last_modified_func=lambda *args, **kwargs: page.last_modified,
@@ -244,16 +260,22 @@ def is_anonymous(request) -> bool:
     )
 
 
-class _Page:
-    """One public page in one generation: its cache key and validators."""
+def _page_key(request, vary: tuple[str, ...]) -> str:
+    """Where the page for this URL (and these request headers) is kept, in any generation."""
+    variant = "\n".join(
+        [request.build_absolute_uri(), *(request.headers.get(name, "") for name in vary)]
+    )
+    return f"{PAGE_KEY_PREFIX}:{hashlib.sha256(variant.encode()).hexdigest()[:32]}"
 
-    def __init__(self, request, generation: Generation, vary: tuple[str, ...]):
-        variant = "\n".join(
-            [request.build_absolute_uri(), *(request.headers.get(name, "") for name in vary)]
-        )
-        digest = hashlib.sha256(variant.encode()).hexdigest()[:32]
+
+class _Page:
+    """One public page in one generation: its cache entry (if fresh) and validators."""
+
+    def __init__(self, key: str, generation: Generation, entry: tuple | None):
+        self.key = key
         self.generation = generation
-        self.key = f"{PAGE_KEY_PREFIX}:{generation.number}:{digest}"
+        self.entry = entry
+        digest = key.rpartition(":")[2]
         changed_at = generation.changed_at
         settle = _settle_seconds()
         self.settling = bool(settle and changed_at and time.time() - changed_at < settle)
@@ -273,11 +295,8 @@ class _Page:
 
         @wraps(view)
         def serve(request, *args, **kwargs):
-            entry = None
-            if _page_seconds() > 0:
-                entry = _cache_call("reading a page", lambda: _page_cache().get(self.key))
-            if entry is not None:
-                return _rebuild(entry)
+            if self.entry is not None:
+                return _rebuild(self.entry)
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
@@ -287,6 +306,7 @@ class _Page:
             reason = _why_not_stored(request, response)
             if reason is None and _page_seconds() > 0:
                 entry = (
+                    self.generation.number,
                     response.status_code,
                     [(k, v) for k, v in response.items() if k.lower() not in UNSTORED_HEADERS],
                     response.content,
@@ -335,7 +355,7 @@ def _used_messages(request) -> bool:
 
 
 def _rebuild(entry) -> HttpResponse:
-    status, headers, content = entry
+    _generation, status, headers, content = entry
     response = HttpResponse(content, status=status)
     for name, value in headers:
         response[name] = value

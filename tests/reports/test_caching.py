@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from django.core.cache import caches
@@ -23,6 +24,7 @@ from tests.conftest import make_report, make_source, make_topic, publish_now
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 REDIS_URL = "redis://127.0.0.1:6379/14"
+TOLERANT = "factually.cache.TolerantRedisCache"  # what settings make of a redis:// CACHE_URL
 
 
 # Views only these tests route to (pytest.mark.urls below): public pages that turn personal.
@@ -129,7 +131,7 @@ def stored_pages(cache) -> list[bytes]:
     pages = []
     for key, value in cache._cache.items():
         if caching.PAGE_KEY_PREFIX in key:
-            pages.append(pickle.loads(value)[2])
+            pages.append(pickle.loads(value)[-1])
     return pages
 
 
@@ -570,3 +572,38 @@ def test_head_requests_get_public_headers_but_never_a_stored_page(live, page_cac
     assert response["Cache-Control"] == caching.PUBLIC_CACHE_CONTROL
     assert stored_pages(page_cache) == []
     assert Client().get(reverse("sitemap"))["X-Factually-Cache"] == "miss"
+
+
+def test_on_redis_a_cached_page_costs_one_round_trip(two_servers_on_redis, client, live):
+    """The hit is the commonest request of all: generation and page come in one MGET,
+    through one reused client (a new `redis.Redis` per call costs more than the GET)."""
+    import redis
+
+    settings = two_servers_on_redis
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "BACKEND": TOLERANT},
+    }
+    url = live.versions.get().get_absolute_url()
+    assert client.get(url)["X-Factually-Cache"] == "miss"
+    sent, clients = [], []
+    real_send, real_init = redis.Connection.send_packed_command, redis.Redis.__init__
+
+    def send(connection, command, *args, **kwargs):
+        sent.append(command)
+        return real_send(connection, command, *args, **kwargs)
+
+    def init(client, *args, **kwargs):
+        clients.append(client)
+        return real_init(client, *args, **kwargs)
+
+    with (
+        mock.patch.object(redis.Connection, "send_packed_command", send),
+        mock.patch.object(redis.Redis, "__init__", init),
+    ):
+        for _ in range(3):
+            assert client.get(url)["X-Factually-Cache"] == "hit"
+
+    assert len(sent) == 3
+    assert all(b"MGET" in b"".join(command) for command in sent)
+    assert clients == []
