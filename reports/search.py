@@ -41,7 +41,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Concat, Greatest
+from django.db.models.functions import Concat, Greatest, Left
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import escape
@@ -67,6 +67,14 @@ SUMMARY_SIMILARITY_WEIGHT = 0.8
 # ts_rank's weights for D, C, B, A (body C, summary B, claim A): a claim match ranks first.
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
 SNIPPET_WORDS = 40
+# Ranking reads the search vector of every match, so a word found in most of a large archive
+# would rank all of it (seconds at 100,000 reports). The newest matches up to this many,
+# read in date order through the live_version_order index, are ranked and counted; readers
+# are told there are more and asked for another word.
+MAX_RANKED = 1000
+# The snippet is found in the summary and the start of the body: ts_headline's cost grows
+# with the text it reads, and a snippet from page ten of a report helps nobody.
+HEADLINE_CHARACTERS = 3000
 NEWEST = ("-checked_on", "-published_at")
 
 PERIODS = {"month": "Past month", "year": "Past year"}
@@ -118,11 +126,33 @@ class Choices:
             topics=list(Topic.objects.filter(Exists(live_topics)).only("name", "slug"))
             if topics
             else [],
-            years=[
-                day.year
-                for day in PublishedVersion.objects.live().dates("checked_on", "year", "DESC")
-            ],
+            years=_years_checked(),
         )
+
+
+def _years_checked() -> list[int]:
+    """The years of live reports' checked-on dates, newest first."""
+    if connection.vendor != "postgresql":
+        return [d.year for d in PublishedVersion.objects.live().dates("checked_on", "year", "DESC")]
+    # DISTINCT over the dates reads every live version; this reads the live_version_order
+    # index once per year instead (a "skip scan", which PostgreSQL does not do by itself).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE year_of(day) AS (
+                (SELECT checked_on FROM reports_publishedversion
+                 WHERE is_live AND checked_on IS NOT NULL
+                 ORDER BY checked_on DESC LIMIT 1)
+                UNION ALL
+                SELECT (SELECT checked_on FROM reports_publishedversion
+                        WHERE is_live AND checked_on < date_trunc('year', year_of.day)
+                        ORDER BY checked_on DESC LIMIT 1)
+                FROM year_of WHERE year_of.day IS NOT NULL
+            )
+            SELECT extract(year FROM day)::int FROM year_of WHERE day IS NOT NULL
+            """
+        )
+        return [year for (year,) in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -243,6 +273,8 @@ class Results:
     count: int
     # Nothing matched the words as typed; these are reports with similar words.
     approximate: bool = False
+    # More reports match than were ranked (MAX_RANKED): `count` is a lower bound.
+    capped: bool = False
 
 
 def find(filters: Filters, *, page_number=None, per_page: int | None = None) -> Results:
@@ -292,15 +324,20 @@ def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) 
     versions = versions.alias(search_vector=StoredSearchVector())
     matches = Q(search_vector=query)
     rank = SearchRank(F("search_vector"), query, weights=RANK_WEIGHTS)
-    found = versions.filter(matches)
+    newest = list(
+        versions.filter(matches).order_by(*NEWEST).values_list("pk", flat=True)[: MAX_RANKED + 1]
+    )
+    capped = len(newest) > MAX_RANKED
+    newest = newest[:MAX_RANKED]
+    found = versions.filter(pk__in=newest)
     if filters.ranked:
         found = found.annotate(rank=rank).order_by("-rank", *NEWEST)
     else:
         found = found.order_by(*NEWEST)
-    paginator = Paginator(found, per_page)
-    if paginator.count >= FEW or not _worth_fuzzy(filters.q):
-        return Results(paginator.get_page(page_number), paginator.count)
-    exact_count = paginator.count
+    if capped or len(newest) >= FEW or not _worth_fuzzy(filters.q):
+        paginator = _CountedPaginator(found, per_page, count=len(newest))
+        return Results(paginator.get_page(page_number), len(newest), capped=capped)
+    exact_count = len(newest)
     # `%>`: word similarity at least pg_trgm.word_similarity_threshold, served by the claim's
     # trigram index. The summary has no such index: searching it so would read every row
     # (seconds, in a large archive), so its similarity only ranks what the claims found.
@@ -327,6 +364,18 @@ def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) 
         page = paginator.get_page(page_number)
         page.object_list = list(page.object_list)
     return Results(page, paginator.count, approximate=exact_count == 0 and paginator.count > 0)
+
+
+class _CountedPaginator(Paginator):
+    """A paginator over results whose number is already known: no COUNT query."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
 
 
 def _worth_fuzzy(text: str) -> bool:
@@ -366,7 +415,10 @@ def _add_headlines(page: Page, text: str) -> None:
     if not versions:
         return
     headline = SearchHeadline(
-        Concat("summary_text", Value("\n\n"), "body_text", output_field=TextField()),
+        Left(
+            Concat("summary_text", Value("\n\n"), "body_text", output_field=TextField()),
+            HEADLINE_CHARACTERS,
+        ),
         _search_query(text),
         config="english",
         start_sel=START,
@@ -459,6 +511,7 @@ def listing(
         "sorts": SORTS,
         "filters": filters,
         "results": results,
+        "max_ranked": MAX_RANKED,
         "page": page,
         "form_action": path,
         "canonical_path": canonical,

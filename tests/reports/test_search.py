@@ -352,6 +352,32 @@ def test_periods_past_year_and_a_given_year(client):
     assert '<option value="2019">In 2019</option>' in content
 
 
+def test_the_year_choices_are_the_years_with_live_reports_newest_first(reviewer):
+    for day in [datetime.date(2026, 1, 1), datetime.date(2025, 12, 31), datetime.date(2019, 6, 1)]:
+        published(claim=f"Checked {day}.", checked_on=day)
+    published(claim="Also 2025.", checked_on=datetime.date(2025, 1, 1))
+    make_report(claim="A draft from 2021.", checked_on=datetime.date(2021, 5, 5))
+    withdrawn = published(claim="Withdrawn, from 2017.", checked_on=datetime.date(2017, 5, 5))
+    workflow.withdraw(withdrawn, by=reviewer, reason="Wrong.")
+
+    assert search.Choices.load().years == [2026, 2025, 2019]
+
+
+@postgresql_only
+def test_a_word_in_most_reports_ranks_only_the_newest_matches_and_says_so(client, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RANKED", 3)
+    for age in range(5):
+        published(claim=f"Bread claim {age}.", checked_on=days_ago(age))
+
+    response = client.get("/reports/", {"q": "bread"})
+
+    assert sorted(claims(response)) == [f"Bread claim {age}." for age in range(3)]
+    text = page_text(response)
+    assert "More than 3 fact-checks found for “bread”" in text
+    assert "Only the newest 3 matches are listed." in text
+    assert "5 fact-checks" not in text
+
+
 def test_a_search_combines_with_filters(client):
     health = make_topic(name="Health", slug="health")
     published(claim="Sugar causes hyperactivity.", topics=[health], verdict="false")
