@@ -40,10 +40,17 @@ _ACRONYM = re.compile(r"^[A-Z0-9&.\-]{2,}$")
 
 def with_review_fields(versions: QuerySet[PublishedVersion]) -> QuerySet[PublishedVersion]:
     """`versions` annotated with what `claim_review` needs beyond the frozen version."""
-    rated = Verdict.objects.filter(rating__isnull=False)
     first = PublishedVersion.objects.filter(report=OuterRef("report")).order_by("number")
+    return with_rating_bounds(versions).annotate(
+        first_published_at=Subquery(first.values("published_at")[:1])
+    )
+
+
+def with_rating_bounds(versions: QuerySet[PublishedVersion]) -> QuerySet[PublishedVersion]:
+    """`versions` annotated with the best and worst ratings of the scale (`best_rating`,
+    `worst_rating`); the caller sets `first_published_at` itself."""
+    rated = Verdict.objects.filter(rating__isnull=False)
     return versions.annotate(
-        first_published_at=Subquery(first.values("published_at")[:1]),
         best_rating=Subquery(rated.order_by("-rating").values("rating")[:1]),
         worst_rating=Subquery(rated.order_by("rating").values("rating")[:1]),
     )
