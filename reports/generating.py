@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from django.db import connections, transaction
+from django.db import connections, reset_queries, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -135,6 +135,9 @@ def generate(
             rendered = list(render_all([content for content, _ in drafts]))
             with transaction.atomic():
                 _batch(rng, pools, drafts, rendered)
+            # With DEBUG on, Django keeps every query's SQL, and a batch's inserts carry
+            # megabytes of rendered HTML: a run of 100,000 would hold gigabytes.
+            reset_queries()
             made += size
             progress(size)
     finally:

@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from reports import publishing
 from reports.generating import generate
@@ -54,3 +55,12 @@ def test_the_command_reports_what_it_made():
 
     assert "Generated 3 published reports." in out.getvalue()
     assert Report.objects.count() == 3
+
+
+def test_a_long_run_with_debug_on_does_not_keep_every_query(settings):
+    """DEBUG keeps each query's SQL, and every batch inserts megabytes of rendered HTML."""
+    settings.DEBUG = True
+
+    generate(6, seed=4, sources=40, batch_size=2)
+
+    assert sum(len(query["sql"]) for query in connection.queries) < 200_000
