@@ -4,17 +4,19 @@ Every public view is wrapped in `public_page` (listed in reports/views.py, repor
 reports/sitemaps.py and sources/views.py). For an anonymous GET it
 
 - answers `If-None-Match` / `If-Modified-Since` with 304 before the view runs: the validators
-  come from the *publication generation*, a counter in the shared cache (one cache lookup);
+  come from *generations*, counters in the shared cache (one cache lookup);
 - serves the page from the shared cache (`FACTUALLY_PAGE_CACHE`, `CACHE_URL`), or renders it
   and keeps it there for `FACTUALLY_PAGE_CACHE_SECONDS`;
 - sends `Cache-Control: public, max-age=60, s-maxage=300, …` for browsers and a CDN.
 
 Anything that changes what the public pages show calls `publication_changed()`: the
-workflow's `_go_live` and `_take_down`, and the model signals `connect_signals` connects for
-verdicts, topics, sources (so source merges and retirements), publishers, flat pages and
-deleted versions. Once the transaction commits it increments the generation; page keys and
-ETags contain it, so every app server sharing the cache stops using the old pages at once
-(they expire on their own).
+workflow's `_go_live` and `_take_down` (naming the report), and the model signals
+`connect_signals` connects for verdicts, topics, sources (so source merges and retirements),
+publishers, flat pages and deleted versions. Once the transaction commits it increments the
+counters: the general one (lists, feeds, search…), the report's own (its pages), or for
+curated data the site one (every page). A stored page remembers the counters it was rendered
+under and ETags contain them, so every app server sharing the cache stops using old pages at
+once (they expire on their own).
 
 Requests with a session cookie (staff) never see or fill the cache: they get the page from
 the database with `Cache-Control: private, no-cache`. A response that turns out personal
@@ -50,6 +52,11 @@ from factually.routers import has_replica
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "factually:publication:generation"
+# Report pages are not kept by GENERATION_KEY, which every publication changes: they keep
+# to SITE_KEY (data every page shows: verdicts, topics, sources, flat pages) and their own
+# report's counter, so a correction elsewhere leaves them cached.
+SITE_KEY = "factually:publication:site"
+REPORT_KEY_PREFIX = "factually:publication:report"
 CHANGED_AT_KEY = "factually:publication:changed-at"
 PAGE_KEY_PREFIX = "factually:page"
 
@@ -106,52 +113,96 @@ def _cache_call(action: str, call: Callable, default=None):
 # The publication generation ---------------------------------------------------------------
 
 
-def publication_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Make every cached public page stale once the current transaction commits.
+def publication_changed(*, report=None, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make cached public pages stale once the current transaction commits.
 
-    Called by whatever changes published data. Outside a transaction it acts at once;
-    several calls in one transaction increment the generation once.
+    With `report`, that report's publication changed (published, corrected, taken down):
+    its own pages and the lists, feeds and searches go stale, and the pages of reports whose
+    follow-up questions link to it; every other report page stays cached. Without, data
+    shown on every page changed (a verdict, topic, source, flat page): every page goes stale.
+    Outside a transaction it acts at once; calls in one transaction add up to one change.
     """
     connection = transaction.get_connection(using)
-    if connection.in_atomic_block and any(
-        isinstance(callback, _AfterCommit) and not callback.done
-        for _, callback, _ in connection.run_on_commit
-    ):
-        return
-    transaction.on_commit(_AfterCommit(), using=using)
+    pending = None
+    if connection.in_atomic_block:
+        pending = next(
+            (
+                callback
+                for _, callback, _ in connection.run_on_commit
+                if isinstance(callback, _AfterCommit) and not callback.done
+            ),
+            None,
+        )
+    if pending is None:
+        pending = _AfterCommit()
+        transaction.on_commit(pending, using=using)
+    if report is None:
+        pending.everything = True
+    else:
+        # Read now, inside the transaction: its addresses before and after the change.
+        pending.slugs |= _affected_slugs(report)
+
+
+def _affected_slugs(report) -> set[str]:
+    """The addresses whose pages show `report`: its own, and those of reports whose
+    follow-up questions link to it."""
+    from reports.models import FollowUpQuestion, PublishedVersion
+
+    # Every address it was ever published at: the live one, and any old one, which now
+    # answers 404 or the withdrawal notice.
+    slugs = {report.slug}
+    slugs.update(PublishedVersion.objects.filter(report=report).values_list("slug", flat=True))
+    slugs.update(
+        PublishedVersion.objects.filter(
+            is_live=True,
+            report__in=FollowUpQuestion.objects.filter(answered_by=report).values("report"),
+        ).values_list("slug", flat=True)
+    )
+    return slugs
 
 
 class _AfterCommit:
-    """The increment waiting for a transaction's commit (discarded if it rolls back)."""
+    """The increments waiting for a transaction's commit (discarded if it rolls back)."""
 
     def __init__(self):
         self.done = False
+        self.everything = False
+        self.slugs: set[str] = set()
 
     def __call__(self) -> None:
         self.done = True
-        _bump_generation()
+        _bump_generation(everything=self.everything, slugs=self.slugs)
 
 
-def _bump_generation() -> None:
+def _bump_generation(*, everything: bool = True, slugs: Iterable[str] = ()) -> None:
     cache = _page_cache()
 
-    def bump() -> bool:
+    def bump(key: str) -> bool:
+        try:
+            cache.incr(key)
+        except ValueError:  # never set, or evicted: start afresh, above any old value
+            # (A cache that swallows its errors, factually.cache, also lands here.)
+            if not cache.add(key, _fresh_generation(), timeout=None):
+                return cache.get(key) is not None
+        return True
+
+    def bump_all() -> bool:
         # The time first: a reader between the two sees a newer Last-Modified, never older.
         # A whole second later than the last change at least: HTTP dates count seconds, and
         # a reader who fetched a page between two changes in one second must not get a 304.
         previous = cache.get(CHANGED_AT_KEY) or 0
         cache.set(CHANGED_AT_KEY, max(time.time(), math.floor(previous) + 1), timeout=None)
-        try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:  # never set, or evicted: start afresh, above any old value
-            # (A cache that swallows its errors, factually.cache, also lands here.)
-            if not cache.add(GENERATION_KEY, _fresh_generation(), timeout=None):
-                return cache.get(GENERATION_KEY) is not None
-        return True
+        keys = [_report_key(slug) for slug in sorted(slugs)]
+        if everything:
+            keys.append(SITE_KEY)
+        # The general generation last: report pages are fresh before the lists link to them.
+        # Every key is tried, even after one failed.
+        bumped = [bump(key) for key in [*keys, GENERATION_KEY]]
+        return all(bumped)
 
     # Not `_cache_call`: a publication must try the cache even while readers skip it.
     try:
-        bumped = bump()
+        bumped = bump_all()
     except Exception:
         logger.exception("Marking cached pages stale failed.")
         bumped = False
@@ -161,6 +212,11 @@ def _bump_generation() -> None:
             "may be served for up to %ss.",
             _page_seconds(),
         )
+
+
+def _report_key(slug: str) -> str:
+    # Hashed: a slug may be longer than some caches allow in a key.
+    return f"{REPORT_KEY_PREFIX}:{hashlib.sha256(slug.encode()).hexdigest()[:24]}"
 
 
 def _fresh_generation() -> int:
@@ -174,39 +230,46 @@ def _fresh_generation() -> int:
 
 @dataclass(frozen=True)
 class Generation:
-    number: int
-    changed_at: float | None  # when it last changed: the pages' Last-Modified
+    numbers: tuple[int, ...]  # the counters a page keeps to; any change makes it stale
+    changed_at: float | None  # when published data last changed: the pages' Last-Modified
+
+    @property
+    def number(self) -> int:
+        return self.numbers[0]
 
 
 def current_generation() -> Generation | None:
-    """The current generation, from the shared cache; None when the cache is unavailable."""
+    """The general generation, from the shared cache; None when the cache is unavailable."""
     return _lookup()[0]
 
 
-def _lookup(page_key: str | None = None) -> tuple[Generation | None, tuple | None]:
-    """The current generation and the page stored at `page_key`, in one cache round trip.
-
-    A cache hit is the commonest request of all, so it costs a single MGET.
-    """
+def _lookup(
+    page_key: str | None = None, counters: tuple[str, ...] = (GENERATION_KEY,)
+) -> tuple[Generation | None, tuple | None]:
+    """The `counters` a page keeps to and the page stored at `page_key`, in one cache round
+    trip: a cache hit is the commonest request of all, so it costs a single MGET."""
     cache = _page_cache()
-    keys = [GENERATION_KEY, CHANGED_AT_KEY] + ([page_key] if page_key else [])
 
     def read():
-        found = cache.get_many(keys)
-        if GENERATION_KEY in found:
-            generation = Generation(found[GENERATION_KEY], found.get(CHANGED_AT_KEY))
-            return generation, found.get(page_key)
-        now = time.time()
-        cache.add(CHANGED_AT_KEY, now, timeout=None)
-        if cache.add(GENERATION_KEY, _fresh_generation(), timeout=None):
-            return Generation(cache.get(GENERATION_KEY), now), None
-        return Generation(cache.get(GENERATION_KEY), cache.get(CHANGED_AT_KEY)), None
+        found = cache.get_many([*counters, CHANGED_AT_KEY, *([page_key] if page_key else [])])
+        missing = [key for key in counters if key not in found]
+        if not missing:
+            numbers = tuple(found[key] for key in counters)
+            return Generation(numbers, found.get(CHANGED_AT_KEY)), found.get(page_key)
+        # Never set, or evicted: started afresh (no page can be stored under a new counter).
+        cache.add(CHANGED_AT_KEY, time.time(), timeout=None)
+        for key in missing:
+            cache.add(key, _fresh_generation(), timeout=None)
+        found = cache.get_many([*counters, CHANGED_AT_KEY])
+        if any(found.get(key) is None for key in counters):
+            return None, None  # a cache that keeps nothing (dummycache://)
+        return Generation(tuple(found[key] for key in counters), found.get(CHANGED_AT_KEY)), None
 
     generation, entry = _cache_call("reading the page cache", read, default=(None, None))
-    if generation is None or generation.number is None:
+    if generation is None:
         return None, None
-    # A page stored in an earlier generation is stale: it is rendered again and replaced.
-    if entry is None or entry[0] != generation.number:
+    # A page stored under other counters is stale: it is rendered again and replaced.
+    if entry is None or entry[0] != generation.numbers:
         entry = None
     return generation, entry
 
@@ -214,12 +277,14 @@ def _lookup(page_key: str | None = None) -> tuple[Generation | None, tuple | Non
 # The decorator ---------------------------------------------------------------------------
 
 
-def public_page(view=None, *, vary: Iterable[str] = ()):
+def public_page(view=None, *, vary: Iterable[str] = (), report_page: bool = False):
     """Serve `view` as a public page: validators, CDN headers and the shared page cache.
 
     `vary`: request headers the response depends on (such as HX-Request for htmx partials);
-    they go into the cache key and the `Vary` header. Use as `@public_page` or
-    `@public_page(vary=…)`.
+    they go into the cache key and the `Vary` header. `report_page`: the page shows one
+    report, the one at the `slug` of its URL, and goes stale only when that report's
+    publication changes (or data every page shows). Use as `@public_page` or
+    `@public_page(vary=…, report_page=…)`.
     """
     vary = tuple(vary)
 
@@ -231,7 +296,10 @@ def public_page(view=None, *, vary: Iterable[str] = ()):
             generation = None
             if request.method == "GET":
                 key = _page_key(request, vary)
-                generation, entry = _lookup(key if _page_seconds() > 0 else None)
+                counters = (
+                    (SITE_KEY, _report_key(kwargs["slug"])) if report_page else (GENERATION_KEY,)
+                )
+                generation, entry = _lookup(key if _page_seconds() > 0 else None, counters)
             if generation is None:  # HEAD (never served from a GET's page), or no cache
                 response = view(request, *args, **kwargs)
                 if request.method == "GET":
@@ -283,7 +351,8 @@ class _Page:
             self.etag = self.last_modified = None
         else:
             # Weak: equal pages, not equal bytes (a CSP nonce differs from render to render).
-            self.etag = f'W/"{generation.number:x}-{digest[:16]}"'
+            numbers = ".".join(f"{number:x}" for number in generation.numbers)
+            self.etag = f'W/"{numbers}-{digest[:16]}"'
             self.last_modified = (
                 datetime.datetime.fromtimestamp(changed_at, tz=datetime.UTC)
                 if changed_at is not None
@@ -306,7 +375,7 @@ class _Page:
             reason = _why_not_stored(request, response)
             if reason is None and _page_seconds() > 0:
                 entry = (
-                    self.generation.number,
+                    self.generation.numbers,
                     response.status_code,
                     [(k, v) for k, v in response.items() if k.lower() not in UNSTORED_HEADERS],
                     response.content,

@@ -100,7 +100,7 @@ def _report_list(request, *, heading: str, description: str, **options):
 
 
 @require_GET
-@public_page
+@public_page(report_page=True)
 def report_detail(request, slug):
     """The live version of a report with its change notes, or the notice of its withdrawal."""
     # The most read page of the site, so the simplest queries: the live version, and the
@@ -127,7 +127,7 @@ def report_detail(request, slug):
 
 
 @require_GET
-@public_page
+@public_page(report_page=True)
 def report_json(request, slug):
     """The live version of a report as JSON (factually.report/1); never a draft's edits."""
     version = get_object_or_404(
@@ -137,7 +137,7 @@ def report_json(request, slug):
 
 
 @require_GET
-@public_page
+@public_page(report_page=True)
 def report_version(request, slug, number):
     """An earlier version of a live report, readable but marked as superseded."""
     versions = _versions_of_live_report(slug, show=Q(number=number))
@@ -151,7 +151,7 @@ def report_version(request, slug, number):
 
 
 @require_GET
-@public_page
+@public_page(report_page=True)
 def report_history(request, slug):
     """Every published version of a live report, newest first, with what each changed."""
     versions = _versions_of_live_report(slug)

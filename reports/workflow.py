@@ -262,7 +262,7 @@ def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
         withdrawal_reason="",
         **_NOT_SCHEDULED,
     )
-    caching.publication_changed()  # public pages show the new version once this commits
+    caching.publication_changed(report=report)  # pages show the new version once this commits
     return version
 
 
@@ -285,7 +285,7 @@ def _take_down(report: Report, to: str, *, by, comment: str, withdrawn: bool) ->
             withdrawal_reason=comment if withdrawn else "",
             **_NOT_SCHEDULED,
         )
-        caching.publication_changed()  # its pages go (or show the notice) once this commits
+        caching.publication_changed(report=locked)  # its pages go once this commits
     _mirror(report, locked)
     return record
 

@@ -18,7 +18,7 @@ from django.urls import path, reverse
 
 import factually.settings
 from reports import caching, workflow
-from reports.models import ChangeKind, Report, Topic, Verdict
+from reports.models import ChangeKind, FollowUpQuestion, Report, Topic, Verdict
 from sources import merging, retiring
 from tests.conftest import make_report, make_source, make_topic, publish_now
 
@@ -245,6 +245,65 @@ def test_a_correction_reaches_every_server_at_once(live, commit):
         assert "The figure for 2024 was wrong." in response.content.decode()
         assert response["ETag"] != stale["ETag"]
     assert second_server.get(url)["X-Factually-Cache"] == "hit"
+
+
+def test_a_correction_leaves_other_reports_pages_cached(client, live, commit):
+    other = make_report(slug="bread-price", claim="Bread costs more.")
+    with commit():
+        publish_now(other)
+    other_urls = [
+        other.versions.get().get_absolute_url(),
+        reverse("reports:history", kwargs={"slug": "bread-price"}),
+    ]
+    for url in [*other_urls, "/reports/"]:
+        client.get(url)
+
+    correct(live, commit)
+
+    for url in other_urls:
+        assert client.get(url)["X-Factually-Cache"] == "hit", url
+    assert client.get("/reports/")["X-Factually-Cache"] == "miss"
+    assert (
+        "Corrected."
+        in client.get(live.versions.get(is_live=True).get_absolute_url()).content.decode()
+    )
+
+
+def test_a_report_answering_a_question_refreshes_the_page_that_asks_it(client, live, commit):
+    asking = make_report(slug="asks", claim="Sugar is addictive.", questions=0)
+    FollowUpQuestion.objects.create(report=asking, question="Does a tax help?", answered_by=live)
+    with commit():
+        publish_now(asking)
+    url = asking.versions.get().get_absolute_url()
+    assert 'href="/reports/sugar-tax/"' in client.get(url).content.decode()
+
+    live.slug = "sugar-tax-evidence"
+    live.save()
+    with commit():
+        publish_now(live, note="Renamed.", kind=ChangeKind.UPDATE)
+
+    response = client.get(url)
+    assert response["X-Factually-Cache"] == "miss"
+    assert 'href="/reports/sugar-tax-evidence/"' in response.content.decode()
+    # The old address no longer serves the report from the cache.
+    assert client.get("/reports/sugar-tax/").status_code != 200
+
+
+def test_a_withdrawal_refreshes_the_report_page_at_once_but_not_the_others(
+    client, live, commit, reviewer
+):
+    other = make_report(slug="bread-price", claim="Bread costs more.")
+    with commit():
+        publish_now(other)
+    other_url = other.versions.get().get_absolute_url()
+    client.get(other_url)
+    client.get("/reports/sugar-tax/")
+
+    with commit():
+        workflow.withdraw(live, by=reviewer, reason="A source was fabricated.")
+
+    assert client.get("/reports/sugar-tax/").status_code == 410
+    assert client.get(other_url)["X-Factually-Cache"] == "hit"
 
 
 def test_a_correction_updates_lists_feeds_and_history(client, live, commit):
