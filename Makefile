@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test setup browser lint format bench
+.PHONY: run test setup browser lint format bench load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ test: setup browser
 # The benchmark (README, "Performance"): BENCH_REPORTS=100000 BENCH_DURATION=300 for the full figure.
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The load test (README, "Performance"): readers at 64 connections for 60 s while an editor
+# publishes corrections; LOAD_CONNECTIONS, LOAD_SECONDS, LOAD_REPORTS, LOAD_P99_MS.
+load: setup
+	$(BIN)/python bench/load.py
 
 lint: setup
 	$(BIN)/ruff check .

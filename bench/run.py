@@ -167,12 +167,13 @@ def live_reports(env: dict[str, str]) -> int:
     return targets_script(env, "count")
 
 
-def ensure_database(env: dict[str, str]) -> None:
-    """Create the benchmark database with REPORTS reports, or reuse it if it has them."""
+def ensure_database(env: dict[str, str], reports: int = REPORTS) -> None:
+    """Create the database env["DATABASE_URL"] names with `reports` generated reports, or reuse
+    it if it has them (bench/load.py shares this with its own database)."""
     import psycopg
     from psycopg import sql
 
-    url = urlsplit(DATABASE_URL)
+    url = urlsplit(env["DATABASE_URL"])
     name = url.path.lstrip("/")
     maintenance = urlunsplit(url._replace(path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as conn:
@@ -182,20 +183,20 @@ def ensure_database(env: dict[str, str]) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     manage(env, "migrate", "--no-input", "-v0")
     count = live_reports(env)
-    if count == REPORTS:
+    if count == reports:
         log(f"Reusing database {name}: {count} live reports.")
         return
     if count:
-        if not name.startswith("factually_bench"):
-            sys.exit(f"{name} holds {count} reports, not {REPORTS}; refusing to replace it.")
-        log(f"{name} holds {count} reports, not {REPORTS}: recreating it.")
+        if not name.startswith(("factually_bench", "factually_load")):
+            sys.exit(f"{name} holds {count} reports, not {reports}; refusing to replace it.")
+        log(f"{name} holds {count} reports, not {reports}: recreating it.")
         with psycopg.connect(maintenance, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         manage(env, "migrate", "--no-input", "-v0")
-    log(f"Generating {REPORTS} reports (generate_reports --workers {CORES}).")
+    log(f"Generating {reports} reports (generate_reports --workers {CORES}).")
     started = time.monotonic()
-    manage(env, "generate_reports", "--count", str(REPORTS), "--workers", str(CORES))
+    manage(env, "generate_reports", "--count", str(reports), "--workers", str(CORES))
     log(f"Generated in {time.monotonic() - started:.0f} s.")
 
 
@@ -205,7 +206,7 @@ def ensure_database(env: dict[str, str]) -> None:
 class Server:
     """gunicorn on a free loopback port (the socket is bound here and handed over)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, extra_args: tuple[str, ...] = ()):
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(1024)
@@ -227,6 +228,7 @@ class Server:
             # The default control socket is one path for every gunicorn on the machine.
             "--no-control-socket",
             *GUNICORN_ARGS,
+            *extra_args,
         ]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, pass_fds=[fd], stdin=subprocess.DEVNULL

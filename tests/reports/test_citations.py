@@ -1,5 +1,10 @@
 """The citation parser and renderer: the one reading of editor text."""
 
+import lxml.html
+from django.utils.safestring import SafeString
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reports import citations
 
 
@@ -99,3 +104,118 @@ def test_a_marker_of_thousands_of_digits_is_an_invalid_number_not_a_crash():
 
     assert paragraph.markers == (citations.OVERSIZED,)
     assert not citations.is_valid_number(paragraph.markers[0])
+
+
+# Fuzzing: whatever an editor (or an import) puts in cited text, every public function of
+# `citations` answers. The module has no error of its own to raise: it reports what is
+# wrong in what it returns (a number `is_valid_number` refuses, an unresolved marker
+# rendered unlinked), so any exception at all is a bug. Rendered text must never carry
+# executable markup.
+
+# What editor text is made of, the awkward parts included: markers of every size, brackets
+# that are not markers, the Markdown subset and what lies outside it, raw HTML and script
+# URLs, line endings and invisible characters.
+FRAGMENTS = [
+    "[0]",
+    "[1]",
+    "[2] [3]",
+    "[1][2]",
+    "[99999999999]",
+    "[[1]]",
+    "[[",
+    "]]",
+    "[ 1 ]",
+    "[-1]",
+    "[1.5]",
+    "\\[1]",
+    "[sic]",
+    "[link](https://example.org/a?b=[1])",
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](data:text/html,<script>alert(1)</script>)",
+    "[x](vbscript:msgbox(1))",
+    "<javascript:alert(1)>",
+    "<https://example.org>",
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)" onclick="alert(2)">x</a>',
+    "&lt;script&gt;",
+    "&#x3C;script&#x3E;",
+    "*",
+    "**bold**",
+    "_em_",
+    "`code [1]`",
+    "> ",
+    "- ",
+    "1. ",
+    "99999999999. ",
+    "# ",
+    "    ",
+    "\t",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\r",
+    "\u00a0",
+    "\u200b",
+    "\u202e",
+    "\0",
+    "\ufffd",
+    "\ue000",
+    "ﬁ",
+    "😀",
+]
+HUGE_MARKER = st.one_of(
+    st.integers(min_value=0, max_value=10**40).map(lambda n: f"[{n}]"),
+    st.integers(min_value=16, max_value=6000).map(lambda length: "[" + "9" * length + "]"),
+)
+CITED_TEXT = st.lists(
+    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=30), HUGE_MARKER), max_size=40
+).map("".join)
+KNOWN = st.none() | st.sets(st.integers(min_value=0, max_value=40), max_size=10)
+
+ALLOWED_TAGS = {"p", "em", "strong", "a", "ul", "ol", "li", "blockquote", "span", "br", "code"}
+SAFE_SCHEMES = ("http://", "https://", "mailto:", "#ref-")
+
+
+def assert_harmless(html: str) -> None:
+    """No script, no event handler, no link anywhere but the web, mail or a reference."""
+    assert "<script" not in html.lower()
+    if not html.strip():
+        return
+    for element in lxml.html.fragment_fromstring(html, create_parent="div").iter():
+        if element.tag == "div" and element.getparent() is None:
+            continue
+        assert element.tag in ALLOWED_TAGS, element.tag
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on"), name
+            if name in {"href", "src"}:
+                assert value.strip().lower().startswith(SAFE_SCHEMES), value
+
+
+@settings(max_examples=50, deadline=None)
+@given(text=CITED_TEXT, known=KNOWN)
+def test_any_text_is_parsed_and_rendered_without_an_error_or_executable_markup(text, known):
+    paragraphs = citations.parse(text)
+    assert [p.number for p in paragraphs] == list(range(1, len(paragraphs) + 1))
+    assert all(p.line >= 1 and p.kind in {"paragraph", "list", "quote"} for p in paragraphs)
+    numbers = citations.markers(text)
+    assert numbers == [n for p in paragraphs for n in p.markers]
+    for number in numbers:
+        assert citations.is_valid_number(number) == (1 <= number <= 9999)
+
+    groups = citations.marker_groups(text)
+    assert [n for group in groups for n in group.numbers] == numbers
+    for group in groups:
+        assert 0 <= group.start < group.end <= len(text)
+        assert citations.MARKER_GROUP_RE.fullmatch(text, group.start, group.end)
+    assert isinstance(citations.replace_markers(text, lambda group: "[n]"), str)
+
+    html = citations.render(text, known=known)
+    assert isinstance(html, SafeString)
+    assert_harmless(html)
+    document = citations.new_document(known)
+    assert_harmless(citations.render(text, env=document) + citations.render(text, env=document))
+
+    plain = citations.plain_text(text)
+    assert plain == " ".join(plain.split())
