@@ -59,6 +59,7 @@ SITE_KEY = "factually:publication:site"
 REPORT_KEY_PREFIX = "factually:publication:report"
 CHANGED_AT_KEY = "factually:publication:changed-at"
 PAGE_KEY_PREFIX = "factually:page"
+KEPT_KEY_PREFIX = "factually:kept"
 
 PUBLIC_CACHE_CONTROL = (
     "public, max-age=60, s-maxage=300, stale-while-revalidate=60, stale-if-error=86400"
@@ -272,6 +273,28 @@ def _lookup(
     if entry is None or entry[0] != generation.numbers:
         entry = None
     return generation, entry
+
+
+def kept_until_published(name: str, compute: Callable[[], object]):
+    """`compute()`, kept in the shared cache until published data next changes.
+
+    For what many pages need and only publishing changes (the filter choices of every list
+    and search): one cache round trip instead of its queries. Computed afresh when the
+    cache is off or unavailable.
+    """
+    if _page_seconds() <= 0:
+        return compute()
+    key = f"{KEPT_KEY_PREFIX}:{name}"
+    generation, entry = _lookup(key)
+    if entry is not None:
+        return entry[1]
+    value = compute()
+    if generation is not None:
+        _cache_call(
+            "storing a value",
+            lambda: _page_cache().set(key, (generation.numbers, value), timeout=_page_seconds()),
+        )
+    return value
 
 
 # The decorator ---------------------------------------------------------------------------

@@ -11,11 +11,13 @@ import re
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reports import search, workflow
 from reports.models import Section, Verdict
 from tests.conftest import make_report, make_topic, publish_now
+from tests.reports.test_caching import commit_earlier_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -617,17 +619,19 @@ def test_the_list_pages_have_one_search_box(client):
 # Queries
 
 
+# A search: the filter choices (3, one cache read in production), the planner's estimate,
+# the newest matches, the page, its topics, the highlights; the typo fallback adds its own.
 @pytest.mark.parametrize("count", [3, 25])
 @pytest.mark.parametrize(
     ("url", "limit"),
     [
         ("/reports/", 6),
         ("/reports/?verdict=false&period=2026&topic=health", 6),
-        ("/reports/?q=sugar", 11),
-        ("/reports/?q=suggar", 11),
+        ("/reports/?q=sugar", 12),
+        ("/reports/?q=suggar", 12),
         ("/topics/health/", 6),
-        ("/topics/health/?q=sugar", 11),
-        ("/verdicts/false/?q=sugar&sort=newest", 11),
+        ("/topics/health/?q=sugar", 12),
+        ("/verdicts/false/?q=sugar&sort=newest", 12),
     ],
 )
 def test_lists_run_a_bounded_number_of_queries(
@@ -695,3 +699,44 @@ def test_sqlite_terms(query, terms):
 )
 def test_highlighted_escapes_and_marks_only_balanced_spans(text, html):
     assert search.highlighted(text) == html
+
+
+@postgresql_only
+@pytest.mark.parametrize("walk_share", [0.0, 2.0])
+def test_both_ways_of_finding_the_newest_matches_agree(client, monkeypatch, walk_share):
+    """Walking the date index (common words) or sorting every match (rarer ones)."""
+    monkeypatch.setattr(search, "MAX_RANKED", 3)
+    monkeypatch.setattr(search, "WALK_SHARE", walk_share)
+    for age in range(6):
+        published(claim=f"Bread claim {age}.", checked_on=days_ago(age))
+    published(claim="Cheese claim.", checked_on=days_ago(0))
+
+    response = client.get("/reports/", {"q": "bread", "sort": "newest"})
+
+    assert claims(response) == ["Bread claim 0.", "Bread claim 1.", "Bread claim 2."]
+
+
+def test_the_filter_choices_are_kept_until_the_next_publication(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "c"}
+    }
+    settings.FACTUALLY_PAGE_CACHE_SECONDS = 300
+    health = make_topic(name="Health", slug="health")
+    published(claim="Sugar claim.", topics=[health])
+    commit_earlier_changes()
+
+    with CaptureQueriesContext(connection) as first:
+        client.get("/reports/", {"q": "sugar"})
+    with CaptureQueriesContext(connection) as second:
+        client.get("/reports/", {"q": "sugar claim"})
+
+    # The verdicts, the topics and the years are read once.
+    assert len(second) == len(first) - 3
+
+    climate = make_topic(name="Climate", slug="climate")
+    commit_earlier_changes()
+    with django_capture_on_commit_callbacks(execute=True):
+        published(claim="Ice claim.", topics=[climate])
+    assert '<option value="climate"' in client.get("/reports/", {"q": "third"}).content.decode()
