@@ -322,13 +322,16 @@ def public_page(view=None, *, vary: Iterable[str] = (), report_page: bool = Fals
                 counters = (
                     (SITE_KEY, _report_key(kwargs["slug"])) if report_page else (GENERATION_KEY,)
                 )
-                generation, entry = _lookup(key if _page_seconds() > 0 else None, counters)
+                # A conditional request is mostly answered 304: the page is fetched only
+                # if it is not (a second round trip, the rare case).
+                fetch = _page_seconds() > 0 and "if-none-match" not in request.headers
+                generation, entry = _lookup(key if fetch else None, counters)
             if generation is None:  # HEAD (never served from a GET's page), or no cache
                 response = view(request, *args, **kwargs)
                 if request.method == "GET":
                     response[STATUS_HEADER] = "unavailable"
                 return _public(request, response, vary)
-            page = _Page(key, generation, entry)
+            page = _Page(key, generation, entry, fetched=fetch)
             conditional = condition(
                 etag_func=lambda *args, **kwargs: page.etag,
                 last_modified_func=lambda *args, **kwargs: page.last_modified,
@@ -362,10 +365,11 @@ def _page_key(request, vary: tuple[str, ...]) -> str:
 class _Page:
     """One public page in one generation: its cache entry (if fresh) and validators."""
 
-    def __init__(self, key: str, generation: Generation, entry: tuple | None):
+    def __init__(self, key: str, generation: Generation, entry: tuple | None, *, fetched: bool):
         self.key = key
         self.generation = generation
         self.entry = entry
+        self.fetched = fetched  # whether `entry` was looked for
         digest = key.rpartition(":")[2]
         changed_at = generation.changed_at
         settle = _settle_seconds()
@@ -387,6 +391,10 @@ class _Page:
 
         @wraps(view)
         def serve(request, *args, **kwargs):
+            if not self.fetched and _page_seconds() > 0:
+                entry = _cache_call("reading a page", lambda: _page_cache().get(self.key))
+                if entry is not None and entry[0] == self.generation.numbers:
+                    self.entry = entry
             if self.entry is not None:
                 return _rebuild(self.entry)
             response = view(request, *args, **kwargs)

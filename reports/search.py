@@ -79,6 +79,8 @@ MAX_RANKED = 500
 # The share of the reports a search must match for the newest to be found by walking the
 # date index (see _newest_matches): measured at 100,000 reports, the walk wins above ~20%.
 WALK_SHARE = 0.2
+# A misspelt common word is similar to thousands of claims: the newest this many are ranked.
+MAX_SIMILAR = 100
 # The snippet is found in the summary and the start of the body: ts_headline's cost grows
 # with the text it reads, and a snippet from page ten of a report helps nobody.
 HEADLINE_CHARACTERS = 3000
@@ -346,7 +348,28 @@ def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) 
     # `%>`: word similarity at least pg_trgm.word_similarity_threshold, served by the claim's
     # trigram index. The summary has no such index: searching it so would read every row
     # (seconds, in a large archive), so its similarity only ranks what the claims found.
-    close = versions.filter(matches | Q(claim__trigram_word_similar=filters.q))
+    # Not `matches | similar claim`: PostgreSQL would then test the search vector of every
+    # similar claim (a TOAST fetch each); the few exact matches are already known.
+    similar = Q(claim__trigram_word_similar=filters.q)
+    with transaction.atomic():
+        # The threshold, for this transaction only: the matches are read in it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+                [str(WORD_SIMILARITY)],
+            )
+        # Only the newest MAX_SIMILAR are ranked. Sorted without the date index, which
+        # would test claims one by one until enough are similar.
+        close_ids = list(
+            versions.filter(similar)
+            .order_by(
+                ExpressionWrapper(F("checked_on") + 0, output_field=DateField()).desc(),
+                "-published_at",
+            )
+            .values_list("pk", flat=True)[:MAX_SIMILAR]
+        )
+    close_ids = list(dict.fromkeys([*newest, *close_ids]))
+    close = versions.filter(pk__in=close_ids)
     if filters.ranked:
         close = close.annotate(
             exact=Case(When(matches, then=Value(1)), default=Value(0)),
@@ -358,17 +381,13 @@ def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) 
         ).order_by("-exact", "-rank", "-similarity", *NEWEST)
     else:
         close = close.order_by(*NEWEST)
-    paginator = Paginator(close, per_page)
-    with transaction.atomic():
-        # The threshold, for this transaction only: the count and the page are read in it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-                [str(WORD_SIMILARITY)],
-            )
-        page = paginator.get_page(page_number)
-        page.object_list = list(page.object_list)
-    return Results(page, paginator.count, approximate=exact_count == 0 and paginator.count > 0)
+    paginator = _CountedPaginator(close, per_page, count=len(close_ids))
+    page = paginator.get_page(page_number)
+    return Results(
+        page,
+        len(close_ids),
+        approximate=exact_count == 0 and bool(close_ids),
+    )
 
 
 def _newest_matches(versions, matches: Q) -> list[int]:

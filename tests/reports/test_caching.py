@@ -666,3 +666,14 @@ def test_on_redis_a_cached_page_costs_one_round_trip(two_servers_on_redis, clien
     assert len(sent) == 3
     assert all(b"MGET" in b"".join(command) for command in sent)
     assert clients == []
+
+
+def test_a_conditional_request_that_does_not_match_still_gets_the_cached_page(client, live):
+    url = live.versions.get().get_absolute_url()
+    assert client.get(url)["X-Factually-Cache"] == "miss"
+
+    response = client.get(url, headers={"if-none-match": 'W/"1-0000000000000000"'})
+
+    assert response.status_code == 200
+    assert response["X-Factually-Cache"] == "hit"
+    assert live.claim in response.content.decode()

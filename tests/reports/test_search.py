@@ -740,3 +740,15 @@ def test_the_filter_choices_are_kept_until_the_next_publication(
     with django_capture_on_commit_callbacks(execute=True):
         published(claim="Ice claim.", topics=[climate])
     assert '<option value="climate"' in client.get("/reports/", {"q": "third"}).content.decode()
+
+
+@postgresql_only
+def test_a_typo_of_a_common_word_lists_the_newest_similar_claims(client, monkeypatch):
+    monkeypatch.setattr(search, "MAX_SIMILAR", 2)
+    for age in range(4):
+        published(claim=f"Sugar is sweet number {age}.", checked_on=days_ago(age))
+
+    response = client.get("/reports/", {"q": "suggar"})
+
+    assert claims(response) == ["Sugar is sweet number 0.", "Sugar is sweet number 1."]
+    assert "These reports have similar words." in page_text(response)
