@@ -76,6 +76,8 @@ SNIPPET_WORDS = 40
 # read in date order through the live_version_order index, are ranked and counted; readers
 # are told there are more and asked for another word.
 MAX_RANKED = 500
+# Lists without a search page through the newest this many (see newest_first).
+MAX_LISTED = 1000
 # The share of the reports a search must match for the newest to be found by walking the
 # date index (see _newest_matches): measured at 100,000 reports, the walk wins above ~20%.
 WALK_SHARE = 0.2
@@ -282,8 +284,8 @@ class Results:
     count: int
     # Nothing matched the words as typed; these are reports with similar words.
     approximate: bool = False
-    # More reports match than were ranked (MAX_RANKED): `count` is a lower bound.
-    capped: bool = False
+    # More reports match than are listed (MAX_RANKED, MAX_LISTED): this many are.
+    capped_at: int | None = None
 
 
 def find(filters: Filters, *, page_number=None, per_page: int | None = None) -> Results:
@@ -302,9 +304,7 @@ def find(filters: Filters, *, page_number=None, per_page: int | None = None) -> 
         .prefetch_related(Prefetch("topics", queryset=Topic.objects.only("name", "slug")))
     )
     if not filters.q:
-        paginator = Paginator(versions.order_by(*NEWEST), per_page)
-        page = paginator.get_page(page_number)
-        return Results(page, paginator.count)
+        return newest_first(versions, page_number=page_number, per_page=per_page)
     if connection.vendor == "postgresql":
         results = _postgres_search(versions, filters, per_page=per_page, page_number=page_number)
         _add_headlines(results.page, filters.q)
@@ -323,6 +323,20 @@ def find(filters: Filters, *, page_number=None, per_page: int | None = None) -> 
     return Results(page, paginator.count)
 
 
+def newest_first(versions, *, page_number=None, per_page: int | None = None) -> Results:
+    """The page `page_number` of `versions`, newest first (the home page, lists without a
+    search). Only the newest MAX_LISTED are paged through: counting a whole archive on every
+    page would cost more than the page; readers choose a topic, verdict or year for the rest.
+    """
+    per_page = per_page or settings.FACTUALLY_REPORTS_PER_PAGE
+    ordered = versions.order_by(*NEWEST)
+    count = ordered[: MAX_LISTED + 1].count()
+    listed = min(count, MAX_LISTED)
+    paginator = _CountedPaginator(ordered, per_page, count=listed)
+    capped_at = MAX_LISTED if count > MAX_LISTED else None
+    return Results(paginator.get_page(page_number), listed, capped_at=capped_at)
+
+
 def _search_query(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config="english")
 
@@ -334,16 +348,16 @@ def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) 
     matches = Q(search_vector=query)
     rank = SearchRank(F("search_vector"), query, weights=RANK_WEIGHTS)
     newest = _newest_matches(versions, matches)
-    capped = len(newest) > MAX_RANKED
+    capped_at = MAX_RANKED if len(newest) > MAX_RANKED else None
     newest = newest[:MAX_RANKED]
     found = versions.filter(pk__in=newest)
     if filters.ranked:
         found = found.annotate(rank=rank).order_by("-rank", *NEWEST)
     else:
         found = found.order_by(*NEWEST)
-    if capped or len(newest) >= FEW or not _worth_fuzzy(filters.q):
+    if capped_at or len(newest) >= FEW or not _worth_fuzzy(filters.q):
         paginator = _CountedPaginator(found, per_page, count=len(newest))
-        return Results(paginator.get_page(page_number), len(newest), capped=capped)
+        return Results(paginator.get_page(page_number), len(newest), capped_at=capped_at)
     exact_count = len(newest)
     # `%>`: word similarity at least pg_trgm.word_similarity_threshold, served by the claim's
     # trigram index. The summary has no such index: searching it so would read every row
@@ -574,7 +588,6 @@ def listing(
         "sorts": SORTS,
         "filters": filters,
         "results": results,
-        "max_ranked": MAX_RANKED,
         "page": page,
         "form_action": path,
         "canonical_path": canonical,

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, Subquery, TextField, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,12 +33,12 @@ CHANGE_WORDS = {
 def home(request):
     """The latest published verdicts, newest check first."""
     versions = (
-        PublishedVersion.objects.live().select_related("verdict").defer("content", "body_html")
+        PublishedVersion.objects.live()
+        .select_related("verdict")
+        .defer("content", "body_html", "body_text")
     )
-    page = Paginator(versions, settings.FACTUALLY_REPORTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "reports/home.html", {"page": page})
+    results = search.newest_first(versions, page_number=request.GET.get("page"))
+    return render(request, "reports/home.html", {"page": results.page, "results": results})
 
 
 # Lists of published verdicts, filtered and searched (reports/search.py). htmx asks for the

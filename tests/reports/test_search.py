@@ -752,3 +752,22 @@ def test_a_typo_of_a_common_word_lists_the_newest_similar_claims(client, monkeyp
 
     assert claims(response) == ["Sugar is sweet number 0.", "Sugar is sweet number 1."]
     assert "These reports have similar words." in page_text(response)
+
+
+def test_lists_without_a_search_page_through_the_newest_only(client, monkeypatch, settings):
+    """Counting a whole archive on every page costs more than the page."""
+    monkeypatch.setattr(search, "MAX_LISTED", 3)
+    settings.FACTUALLY_REPORTS_PER_PAGE = 2
+    for age in range(5):
+        published(claim=f"Claim {age}.", checked_on=days_ago(age))
+
+    first, last = client.get("/reports/"), client.get("/reports/", {"page": 2})
+
+    assert claims(first) == ["Claim 0.", "Claim 1."]
+    assert claims(last) == ["Claim 2."]
+    assert "More than 3 fact-checks, page 2 of 2" in page_text(last)
+    assert "Choose a topic, verdict or year to find older ones." in page_text(last)
+    home = client.get("/", {"page": 2})
+    assert "Page 2 of 2" in page_text(home)
+    assert "browse by topic, verdict or year" in page_text(home)
+    assert "browse by topic" not in page_text(client.get("/"))
