@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import os
 
+import hypothesis
 import pytest
 
 from reports import roles, workflow
 from reports.models import ChangeKind, FollowUpQuestion, Reference, Report, Section, Topic, Verdict
 from sources.models import Publisher, Source
+
+# The suite draws the same hypothesis examples on every run, so CI passes or fails on the
+# code, not on luck. To hunt for new failures: HYPOTHESIS_PROFILE=explore (random examples).
+hypothesis.settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis.settings.register_profile("explore", derandomize=False)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 _sequence = itertools.count(1)
 
