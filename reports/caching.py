@@ -42,6 +42,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
@@ -151,15 +152,9 @@ def _affected_slugs(report) -> set[str]:
 
     # Every address it was ever published at: the live one, and any old one, which now
     # answers 404 or the withdrawal notice.
-    slugs = {report.slug}
-    slugs.update(PublishedVersion.objects.filter(report=report).values_list("slug", flat=True))
-    slugs.update(
-        PublishedVersion.objects.filter(
-            is_live=True,
-            report__in=FollowUpQuestion.objects.filter(answered_by=report).values("report"),
-        ).values_list("slug", flat=True)
-    )
-    return slugs
+    asking = FollowUpQuestion.objects.filter(answered_by=report).values("report")
+    showing = Q(report=report) | Q(is_live=True, report__in=asking)
+    return {report.slug, *PublishedVersion.objects.filter(showing).values_list("slug", flat=True)}
 
 
 class _AfterCommit:
@@ -269,10 +264,13 @@ def _lookup(
     generation, entry = _cache_call("reading the page cache", read, default=(None, None))
     if generation is None:
         return None, None
-    # A page stored under other counters is stale: it is rendered again and replaced.
-    if entry is None or entry[0] != generation.numbers:
-        entry = None
-    return generation, entry
+    return generation, _fresh(entry, generation)
+
+
+def _fresh(entry: tuple | None, generation: Generation) -> tuple | None:
+    """`entry` if it was stored under the current counters; a page stored under others is
+    stale: it is rendered again and replaced."""
+    return entry if entry is not None and entry[0] == generation.numbers else None
 
 
 def kept_until_published(name: str, compute: Callable[[], object]):
@@ -393,8 +391,7 @@ class _Page:
         def serve(request, *args, **kwargs):
             if not self.fetched and _page_seconds() > 0:
                 entry = _cache_call("reading a page", lambda: _page_cache().get(self.key))
-                if entry is not None and entry[0] == self.generation.numbers:
-                    self.entry = entry
+                self.entry = _fresh(entry, self.generation)
             if self.entry is not None:
                 return _rebuild(self.entry)
             response = view(request, *args, **kwargs)

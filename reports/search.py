@@ -72,9 +72,9 @@ SUMMARY_SIMILARITY_WEIGHT = 0.8
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
 SNIPPET_WORDS = 40
 # Ranking reads the search vector of every match, so a word found in most of a large archive
-# would rank all of it (seconds at 100,000 reports). The newest matches up to this many,
-# read in date order through the live_version_order index, are ranked and counted; readers
-# are told there are more and asked for another word.
+# would rank all of it (seconds at 100,000 reports). The newest matches up to this many are
+# ranked and counted (see _newest_matches); readers are told there are more and asked for
+# another word.
 MAX_RANKED = 500
 # Lists without a search page through the newest this many (see newest_first).
 MAX_LISTED = 1000
@@ -87,6 +87,12 @@ MAX_SIMILAR = 100
 # with the text it reads, and a snippet from page ten of a report helps nobody.
 HEADLINE_CHARACTERS = 3000
 NEWEST = ("-checked_on", "-published_at")
+# The same order, which no index offers (`checked_on + 0`): PostgreSQL then finds the rows
+# first and sorts them, instead of walking the date index and testing row after row.
+NEWEST_WITHOUT_INDEX = (
+    ExpressionWrapper(F("checked_on") + 0, output_field=DateField()).desc(),
+    "-published_at",
+)
 
 PERIODS = {"month": "Past month", "year": "Past year"}
 SORTS = {"relevance": "Best match", "newest": "Newest first"}
@@ -350,12 +356,12 @@ def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) 
     newest = _newest_matches(versions, matches)
     capped_at = MAX_RANKED if len(newest) > MAX_RANKED else None
     newest = newest[:MAX_RANKED]
-    found = versions.filter(pk__in=newest)
-    if filters.ranked:
-        found = found.annotate(rank=rank).order_by("-rank", *NEWEST)
-    else:
-        found = found.order_by(*NEWEST)
     if capped_at or len(newest) >= FEW or not _worth_fuzzy(filters.q):
+        found = versions.filter(pk__in=newest)
+        if filters.ranked:
+            found = found.annotate(rank=rank).order_by("-rank", *NEWEST)
+        else:
+            found = found.order_by(*NEWEST)
         paginator = _CountedPaginator(found, per_page, count=len(newest))
         return Results(paginator.get_page(page_number), len(newest), capped_at=capped_at)
     exact_count = len(newest)
@@ -376,10 +382,7 @@ def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) 
         # would test claims one by one until enough are similar.
         close_ids = list(
             versions.filter(similar)
-            .order_by(
-                ExpressionWrapper(F("checked_on") + 0, output_field=DateField()).desc(),
-                "-published_at",
-            )
+            .order_by(*NEWEST_WITHOUT_INDEX)
             .values_list("pk", flat=True)[:MAX_SIMILAR]
         )
     close_ids = list(dict.fromkeys([*newest, *close_ids]))
@@ -412,19 +415,11 @@ def _newest_matches(versions, matches: Q) -> list[int]:
     the walk as if the vectors were free to read, but each is a TOAST fetch: for a word in
     one report in ten it walked 12,000 vectors to find 1,000 (120 ms at 100,000 reports)
     where finding all 8,000 matches takes 25 ms. So the walk is used only for words in a
-    large share of
-    the reports, where it stops early; otherwise the order is hidden from the index.
+    large share of the reports, where it stops early.
     """
     found = versions.filter(matches)
     matching, total = _estimated_rows(found, versions)
-    if matching >= WALK_SHARE * total:
-        order = NEWEST
-    else:
-        # `checked_on + 0` sorts the same, but no index offers it.
-        order = (
-            ExpressionWrapper(F("checked_on") + 0, output_field=DateField()).desc(),
-            "-published_at",
-        )
+    order = NEWEST if matching >= WALK_SHARE * total else NEWEST_WITHOUT_INDEX
     return list(found.order_by(*order).values_list("pk", flat=True)[: MAX_RANKED + 1])
 
 
