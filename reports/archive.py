@@ -600,7 +600,7 @@ class _Reader:
                     for i, name in enumerate(row["other_domains"]):
                         where = f"{path}.other_domains[{i}]"
                         self.field(domain, name, where)
-                        seen.once("domain", name, where, "domain")
+                        seen.once("domain", name, where, "domain", holder=where)
                 if model is Source and row["doi"]:
                     seen.once("doi", row["doi"].lower(), _join(path, "doi"), "DOI")
                 self.raise_problems()
@@ -648,11 +648,12 @@ class _Reader:
         taken_down = status in {Report.Status.DRAFT, Report.Status.WITHDRAWN}
         live = [i for i, version in enumerate(report["versions"]) if version["is_live"]]
         if taken_down or report["published_at"] is None:
+            whose = f"a {label} report" if taken_down else "a report without published_at"
             for i in live:
                 self.problem(
                     f"{path}.versions[{i}].is_live",
-                    f"a version of a {label} report that is not live (no published_at) cannot "
-                    "be live: readers would see what was never published or was taken down",
+                    f"only a live report has a live version, not {whose}: readers would see "
+                    "what was never published or was taken down",
                 )
         if taken_down and report["published_at"] is not None:
             self.problem(
@@ -799,8 +800,9 @@ class _Seen:
             if field_.unique and row[name] not in (None, ""):
                 self.once(model, row[name], _join(path, name), name)
 
-    def once(self, kind, value, path: str, name: str, *, message: str = "") -> None:
-        holder = path.rpartition(".")[0]
+    def once(self, kind, value, path: str, name: str, *, message: str = "", holder="") -> None:
+        """`value` of `kind` held by the object at `holder` (by default, the one `path` is in)."""
+        holder = holder or path.rpartition(".")[0]
         first = self.first.setdefault((kind, value), holder)
         if first != holder:
             text = message or f"{_short(value)} is also the {name} of {{first}}: it must be unique"
