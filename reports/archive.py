@@ -24,8 +24,14 @@ there is none. Not in the archive: accounts, revision history, reader messages, 
 logs, flat pages. A database backup (``pg_dump``, see the README) keeps everything; the
 archive is its portable complement, readable by any tool and by any database Django runs on.
 
-Documents are read as `reports.jsonformat` reads a report: every problem is reported with
-its JSON path (`JsonFormatError`), and nothing is saved.
+An archive is untrusted input. Documents are read as `reports.jsonformat` reads a report,
+then every object is checked as the forms check it (field validators, lengths, choices,
+slugs, colours; links must be http or https web addresses), within the archive (every ID
+named is in it, unique values are unique) and for what it makes public (only a live
+report has a live version). The import stops at the first invalid object and reports it
+with its JSON path (`JsonFormatError`); nothing is saved. Each version's HTML and plain
+texts are rendered again from its content by the one renderer (`publishing.rendered`),
+never taken from the file.
 """
 
 from __future__ import annotations
@@ -37,10 +43,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.color import no_style
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
+from django.core.validators import URLValidator
+from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connections, models, transaction
 from django.utils import timezone
 
+from reports import publishing
+from reports.content import ReportContent
 from reports.jsonformat import JsonFormatError
 from reports.models import (
     FollowUpQuestion,
@@ -193,6 +203,8 @@ class ImportSummary:
 
     counts: dict[str, int] = field(default_factory=dict)
     missing_people: set[str] = field(default_factory=set)
+    # Versions whose archived HTML or texts differ from what their content renders to now.
+    rerendered: int = 0
 
     def __str__(self) -> str:
         restored = ", ".join(
@@ -204,6 +216,12 @@ class ImportSummary:
             text += (
                 f" No account here for {names}: their reports, versions and steps keep "
                 "no author, publisher or actor."
+            )
+        if self.rerendered:
+            text += (
+                f" {self.rerendered} published version{'s' if self.rerendered != 1 else ''}"
+                " had HTML or text that differed from the archive's: each was rendered again"
+                " from its content."
             )
         return text
 
@@ -360,7 +378,7 @@ def import_archive(
 
     Raises `ArchiveRefused` if the database already has reports, sources or publishers,
     and `JsonFormatError` (with the JSON path of each problem) if the archive cannot be
-    read; either way nothing is saved.
+    read or has an invalid object; either way nothing is saved.
     """
     try:
         data = json.loads(text.removeprefix("\ufeff"))
@@ -375,11 +393,12 @@ def import_archive(
         _refuse_unless_empty()
         reader.resolve(archive)
         reader.raise_problems()
+        reader.validate(archive)
         try:
             summary = _restore(archive, reader, progress)
             # Checked now, not at commit: a broken archive must say so as this error.
             connections[DEFAULT_DB_ALIAS].check_constraints()
-        except IntegrityError as error:
+        except (IntegrityError, DataError) as error:
             raise JsonFormatError(
                 [("", f"the archive contradicts itself or this database: {error}")],
                 filename=filename,
@@ -410,6 +429,7 @@ class _Reader:
     def __init__(self, filename: str):
         self.filename = filename
         self.problems: list[tuple[str, str]] = []
+        self.rerendered = 0
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append((path, message))
@@ -554,13 +574,287 @@ class _Reader:
         if value is not None and value not in known:
             self.problem(path, f"{value!r} is not in the archive")
 
+    # Every object as the forms would check it.
+
+    def validate(self, archive: dict) -> None:
+        """Check every object in file order; raise `JsonFormatError` at the first invalid one.
+
+        Also renders each version's HTML and plain texts again from its content, in place.
+        No query: relations were resolved against the archive, and uniqueness is checked
+        here among the archive's objects (the database is empty; its constraints catch the rest).
+        """
+        seen = _Seen(self)
+        for key, model, fields in (
+            ("verdicts", Verdict, VERDICT_FIELDS),
+            ("topics", Topic, TOPIC_FIELDS),
+            ("publishers", Publisher, PUBLISHER_FIELDS),
+            ("sources", Source, SOURCE_FIELDS),
+            ("source_merges", SourceMerge, SOURCE_MERGE_FIELDS),
+        ):
+            for index, row in enumerate(archive[key]):
+                path = f"{key}[{index}]"
+                self.object(model, row, fields, path)
+                seen.unique_fields(model, row, fields, path)
+                if model is Publisher:
+                    domain = PublisherDomain._meta.get_field("domain")
+                    for i, name in enumerate(row["other_domains"]):
+                        where = f"{path}.other_domains[{i}]"
+                        self.field(domain, name, where)
+                        seen.once("domain", name, where, "domain", holder=where)
+                if model is Source and row["doi"]:
+                    seen.once("doi", row["doi"].lower(), _join(path, "doi"), "DOI")
+                self.raise_problems()
+        for index, report in enumerate(archive["reports"]):
+            self.report(report, f"reports[{index}]", seen)
+
+    def report(self, report: dict, path: str, seen: _Seen) -> None:
+        self.object(Report, report, REPORT_FIELDS, path)
+        seen.unique_fields(Report, report, REPORT_FIELDS, path)
+        self.raise_problems()
+        for key, model, fields in (
+            ("sections", Section, SECTION_FIELDS),
+            ("references", Reference, REFERENCE_FIELDS),
+            ("questions", FollowUpQuestion, QUESTION_FIELDS),
+            ("versions", PublishedVersion, VERSION_FIELDS),
+            ("transitions", Transition, TRANSITION_FIELDS),
+        ):
+            for index, row in enumerate(report[key]):
+                where = f"{path}.{key}[{index}]"
+                if model is PublishedVersion:
+                    self.version(row, where)
+                    self.raise_problems()
+                self.object(model, row, fields, where)
+                seen.unique_fields(model, row, fields, where)
+                mine = (report["id"], model)
+                if model in (Reference, PublishedVersion):
+                    seen.once(mine, row["number"], _join(where, "number"), "number")
+                if model is PublishedVersion and row["is_live"]:
+                    seen.once(
+                        mine,
+                        "live",
+                        _join(where, "is_live"),
+                        "",
+                        message="only one version of a report is live, and {first} is",
+                    )
+                    seen.once("live slug", row["slug"], _join(where, "slug"), "live address")
+                self.raise_problems()
+        self.publication(report, path)
+        self.raise_problems()
+
+    def publication(self, report: dict, path: str) -> None:
+        """Readers see a version only if the archive says its report is published."""
+        status = report["status"]
+        label = Report.Status(status).label.lower()
+        taken_down = status in {Report.Status.DRAFT, Report.Status.WITHDRAWN}
+        live = [i for i, version in enumerate(report["versions"]) if version["is_live"]]
+        if taken_down or report["published_at"] is None:
+            whose = f"a {label} report" if taken_down else "a report without published_at"
+            for i in live:
+                self.problem(
+                    f"{path}.versions[{i}].is_live",
+                    f"only a live report has a live version, not {whose}: readers would see "
+                    "what was never published or was taken down",
+                )
+        if taken_down and report["published_at"] is not None:
+            self.problem(
+                _join(path, "published_at"),
+                f"a {label} report is not live: expected null",
+            )
+        elif report["published_at"] is not None and not live:
+            self.problem(
+                _join(path, "versions"), "the report is live (published_at) but no version is"
+            )
+        if status == Report.Status.PUBLISHED and report["published_at"] is None:
+            self.problem(_join(path, "published_at"), "a published report has a publication time")
+
+    def object(self, model, row: dict, fields: tuple[str, ...], path: str) -> None:
+        """Validate `row` as `model`'s fields do in a form: validators, lengths, choices."""
+        meta = model._meta
+        # Relations were resolved against the archive; clean_fields would query for them.
+        skipped = [f.name for f in meta.fields if f.is_relation]
+        for name in fields:
+            is_link = isinstance(meta.get_field(name), models.URLField) and row[name]
+            if is_link and not self.web_address(row[name], _join(path, name)):
+                skipped.append(name)
+        instance = model(
+            **{
+                meta.get_field(n).attname: row[n]
+                for n in fields
+                if not meta.get_field(n).is_relation
+            }
+        )
+        try:
+            instance.clean_fields(exclude=skipped)
+            if model is Source:
+                instance.clean_retirement()
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                where = path if name == NON_FIELD_ERRORS else _join(path, name)
+                self.problem(where, " ".join(messages))
+        # clean_fields leaves the choices of fields no form edits (workflow state) unchecked.
+        for name in fields:
+            field_, value = meta.get_field(name), row[name]
+            if field_.editable or not field_.choices or value in field_.empty_values:
+                continue
+            if value not in {choice for choice, _ in field_.flatchoices}:
+                self.problem(_join(path, name), f"{_short(value)} is not a valid choice")
+
+    def field(self, field_: models.Field, value, path: str) -> None:
+        """Check one JSON value as `field_` would hold it."""
+        if value is None:
+            if not field_.null:
+                self.problem(path, "missing: may not be null")
+            return
+        if isinstance(field_, models.IntegerField):
+            if not isinstance(value, int) or isinstance(value, bool):
+                self.problem(path, f"{_short(value)} is not a whole number")
+                return
+        elif not isinstance(value, str):
+            self.problem(path, f"{_short(value)} is not text")
+            return
+        if isinstance(field_, models.URLField) and value and not self.web_address(value, path):
+            return
+        try:
+            field_.clean(value, None)
+        except ValidationError as error:
+            self.problem(path, " ".join(error.messages))
+
+    def web_address(self, value: str, path: str) -> bool:
+        try:
+            _web_address(value)
+        except ValidationError:
+            self.problem(path, f"{_short(value)} is not a web address (http or https)")
+            return False
+        return True
+
+    def version(self, row: dict, path: str) -> None:
+        """Check the version's content and render its HTML and texts again from it."""
+        where = _join(path, "content")
+        before = len(self.problems)
+        self.shaped(row["content"], CONTENT, where)
+        if len(self.problems) > before:
+            return
+        numbers = {}
+        for i, reference in enumerate(row["content"]["references"]):
+            first = numbers.setdefault(reference["number"], i)
+            if first != i:
+                self.problem(
+                    f"{where}.references[{i}].number",
+                    f"{reference['number']} is also the number of references[{first}]",
+                )
+                return
+        fresh = publishing.rendered(ReportContent.from_json(row["content"]))
+        if any(row[name] != value for name, value in fresh.items()):
+            self.rerendered += 1
+        row.update(fresh)
+
+    def shaped(self, data, shape: dict, path: str) -> None:
+        """Check `data` against `shape` (see `CONTENT`): its keys, and each value."""
+        if not isinstance(data, dict):
+            self.problem(path, "expected an object ({…})")
+            return
+        self.keys(data, path, tuple(shape))
+        for key, spec in shape.items():
+            if key not in data:
+                continue
+            value, where = data[key], _join(path, key)
+            if isinstance(spec, list):  # a list of objects
+                if not isinstance(value, list):
+                    self.problem(where, "expected a list")
+                    continue
+                for i, item in enumerate(value):
+                    self.shaped(item, spec[0], f"{where}[{i}]")
+            elif isinstance(spec, dict):  # an object, or null
+                if value is not None:
+                    self.shaped(value, spec, where)
+            elif spec in {"id", "id or null"}:
+                if value is None and spec == "id or null":
+                    continue
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    self.problem(where, f"{_short(value)} is not an ID")
+            elif spec == "true or false":
+                if not isinstance(value, bool):
+                    self.problem(where, f"{_short(value)} is not true or false")
+            elif spec == "text":
+                if not isinstance(value, str):
+                    self.problem(where, f"{_short(value)} is not text")
+            elif spec == "lines":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    self.problem(where, "expected a list of texts")
+            else:
+                model, name, *empty = spec
+                if not (empty and value == ""):
+                    self.field(model._meta.get_field(name), value, where)
+
+
+class _Seen:
+    """Values that must be unique in the archive, each with the path of the first holder."""
+
+    def __init__(self, reader: _Reader):
+        self.reader = reader
+        self.first: dict[tuple, str] = {}
+
+    def unique_fields(self, model, row: dict, fields: tuple[str, ...], path: str) -> None:
+        for name in fields:
+            field_ = model._meta.get_field(name)
+            if field_.unique and row[name] not in (None, ""):
+                self.once(model, row[name], _join(path, name), name)
+
+    def once(self, kind, value, path: str, name: str, *, message: str = "", holder="") -> None:
+        """`value` of `kind` held by the object at `holder` (by default, the one `path` is in)."""
+        holder = holder or path.rpartition(".")[0]
+        first = self.first.setdefault((kind, value), holder)
+        if first != holder:
+            text = message or f"{_short(value)} is also the {name} of {{first}}: it must be unique"
+            self.reader.problem(path, text.format(first=first))
+
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+# A link in an archive leads readers somewhere: web addresses only, never `javascript:`.
+_web_address = URLValidator(schemes=["http", "https"])
+
+# A version's frozen content (`ReportContent.to_json`): each value checked as the field it
+# was frozen from (marked "or empty" where the frozen copy may be empty and the field not);
+# a list of one shape is a list of such objects, a bare shape an object or null.
+CITED_SOURCE = {
+    "id": "id",
+    "title": (Source, "title"),
+    "url": (Source, "url"),
+    "publisher": (Publisher, "name", "or empty"),  # a source without a publisher
+    "authors": "lines",
+    "published_on": (Source, "published_on"),
+    "kind": "text",
+    "archive_url": (Source, "archive_url"),
+    "is_active": "true or false",
+}
+CONTENT = {
+    "claim": (Report, "claim"),
+    "checked_on": (Report, "checked_on"),
+    "summary": (Report, "summary"),
+    "sections": [{"heading": (Section, "heading"), "body": (Section, "body")}],
+    "conclusion_heading": (Report, "conclusion_heading"),
+    "conclusion": (Report, "conclusion"),
+    "questions": [{"question": (FollowUpQuestion, "question"), "answered_by_id": "id or null"}],
+    "references": [
+        {
+            "number": (Reference, "number"),
+            "source": CITED_SOURCE,
+            "pinpoint": (Reference, "pinpoint"),
+        }
+    ],
+}
+
+
 def _restore(archive: dict, reader: _Reader, progress: Progress) -> ImportSummary:
-    summary = ImportSummary()
+    summary = ImportSummary(rerendered=reader.rerendered)
     User = get_user_model()
     people = dict(User.objects.values_list(User.USERNAME_FIELD, "pk"))
 

@@ -112,11 +112,19 @@ def freeze(report: Report) -> PublishedVersion:
         claim_url=report.claim_url,
         verdict=report.verdict,
         checked_on=content.checked_on,
-        summary_text=citations.plain_text(content.summary),
-        body_text=body_text(content),
         content=content.to_json(),
-        body_html=render_body(content),
+        **rendered(content),
     )
+
+
+def rendered(content: ReportContent) -> dict[str, str]:
+    """What a version keeps rendered from its content: the plain texts lists and search
+    read, and the sanitised HTML readers see. Also how archived versions are restored."""
+    return {
+        "summary_text": citations.plain_text(content.summary),
+        "body_text": body_text(content),
+        "body_html": render_body(content),
+    }
 
 
 def body_text(content: ReportContent) -> str:

@@ -203,6 +203,10 @@ class Source(models.Model):
         self.doi = normalise_doi(self.doi)
         if self.publisher_id is None and self.url:
             self.publisher = Publisher.objects.for_domain(domain_of(self.url))
+        self.clean_retirement()
+
+    def clean_retirement(self):
+        """A retired source says why: curators and the archive import check it."""
         if self.status == self.Status.RETIRED and not self.retired_reason.strip():
             raise ValidationError({"retired_reason": "Say why the source is retired."})
 

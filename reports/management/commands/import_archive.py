@@ -2,7 +2,9 @@
 
 Into an empty database only (freshly migrated), in one transaction, keeping every ID: a
 database that has reports, sources or publishers is refused, as is an archive with a
-problem (each is reported with its JSON path), and nothing is saved.
+problem or an invalid object (each problem is printed as ``FILE: JSON path: message``, and
+the command exits with status 1), and nothing is saved. Published HTML is rendered again
+from each version's content, never read from the file (see `reports.archive`).
 """
 
 import sys
