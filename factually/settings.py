@@ -144,6 +144,9 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+# Where a login lands when `next` is missing or refused (another host, `//host`): the admin
+# home, not Django's default /accounts/profile/, which does not exist here.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Login throttling (django-axes): 5 failed logins for one username from one address lock
 # that pair out for 15 minutes (429, admin/locked_out.html), whether the username exists or
