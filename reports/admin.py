@@ -24,6 +24,7 @@ from reversion.models import Version
 from reports import (
     caching,
     citing,
+    contributing,
     drafting,
     exporting,
     jsonformat,
@@ -182,6 +183,13 @@ class ReportForm(forms.ModelForm):
             self.fields["seen_version"].initial = self.instance.edit_version
             self.fields["seen_version"].required = True
 
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        # Report slugs are unique, but a live page keeps the slug it was published with.
+        for problem in publishing.check_address(slug, report_id=self.instance.pk):
+            raise forms.ValidationError(str(problem), code="live_slug_taken")
+        return slug
+
     def clean(self):
         cleaned_data = super().clean()
         if self.instance.pk:
@@ -312,10 +320,32 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
         ]
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.author_id is None:
-            obj.author = request.user
+        if not change:
+            obj.created_by = request.user
+            if obj.author_id is None:
+                obj.author = request.user
         obj.last_edited_by = request.user
+        # Read before anything is written (the form's clean locked the row): see save_related.
+        request.report_content_before = contributing.content(obj.pk) if change else None
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # After the inlines and topics: one save of the form is one contribution, if any.
+        before = getattr(request, "report_content_before", None)
+        if getattr(request, "recovering_report", False) or before is None:
+            what = "Recovered the report." if change else "Created the report."
+            contributing.record(form.instance, by=request.user, what=what)
+        else:
+            contributing.record_if_changed(
+                form.instance, by=request.user, what="Changed it in the form.", before=before
+            )
+
+    def recover_view(self, request, version_id, extra_context=None):
+        # The deleted report is put back before the form saves it, so the form alone would
+        # see no change: whoever recovers it counts as writing it.
+        request.recovering_report = True
+        return super().recover_view(request, version_id, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -345,7 +375,7 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
             self._similar_context(claim or "", verdict=getattr(obj, "verdict", None), report=obj)
         )
         if obj is not None:
-            context.update(self._checklist_context(obj))
+            context.update(self._checklist_context(obj, request.user))
             context["questions"] = obj.questions.select_related("answered_by")
             context["may_draft"] = self.has_add_permission(request) and self.has_change_permission(
                 request, obj
@@ -420,7 +450,9 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
             "title": f"{workflow_forms.LABELS[name]}: “{report.claim}”",
             "form": form,
             "problems": self._problems(report) if reviewing else [],
-            "four_eyes_conflict": reviewing and workflow.four_eyes_conflict(report, request.user),
+            "four_eyes_conflict": workflow.four_eyes_conflict(report, request.user)
+            if reviewing
+            else "",
             "changes": review.changes_since_live(report) if reviewing and report.is_live else None,
             "change_url": reverse("admin:reports_report_change", args=[report.pk]),
         }
@@ -443,9 +475,13 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
             for problem in publishing.check(report)
         ]
 
-    def _checklist_context(self, report) -> dict:
+    def _checklist_context(self, report, user) -> dict:
         return {
             "checklist": self._problems(report),
+            # Said up front, rather than offering a publish button that would refuse.
+            "four_eyes": workflow.four_eyes_conflict(report, user)
+            if user.has_perm("reports.publish_report")
+            else "",
             # Advice that does not stop publishing, such as a claim too long for search results.
             "advisories": structured_data.advisories(report.claim),
             "checklist_url": reverse("admin:reports_report_checklist", args=[report.pk]),
@@ -462,7 +498,7 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
             "opts": self.opts,
             "original": report,
             "title": f"Publish checklist: “{report.claim}”",
-            **self._checklist_context(report),
+            **self._checklist_context(report, request.user),
         }
         return self._partial_response(request, "admin/reports/report/checklist.html", context)
 

@@ -143,6 +143,7 @@ REPORT_FIELDS = (
     "withdrawn_at",
     "withdrawal_reason",
     "last_edited_by",
+    "created_by",
     "edit_version",
     "is_demo",
     "created_at",

@@ -24,7 +24,7 @@ from django.db.models import Case, Exists, F, IntegerField, Max, OuterRef, Q, Su
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from reports import citations
+from reports import citations, contributing
 from reports.models import Reference, Report
 from sources.models import Publisher, Source
 from sources.normalisation import domain_of, normalise_doi, normalise_url
@@ -323,8 +323,9 @@ def cite(report: Report, source: Source, *, by) -> Reference:
         with reversion.create_revision():
             reference = Reference.objects.create(report=locked, number=number, source=current)
             # An edit, for review and scheduling (updated_at) and the four-eyes rule
-            # (last_edited_by); not a new edit_version: see the module docstring.
+            # (a contribution); not a new edit_version: see the module docstring.
             Report.objects.filter(pk=locked.pk).update(updated_at=timezone.now(), last_edited_by=by)
+            contributing.record(locked, by=by, what=f"Added reference [{number}].")
             locked.refresh_from_db()
             reversion.add_to_revision(locked)  # follows its sections, references, questions
             reversion.set_user(by)

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.text import slugify
 
+from reports import contributing
 from reports.models import FollowUpQuestion, PublishedVersion, Report
 
 _SLUG_LENGTH = Report._meta.get_field("slug").max_length
@@ -32,7 +33,10 @@ def draft_from_question(question: FollowUpQuestion, *, by) -> Report:
         if locked.answered_by is not None:
             raise AlreadyAnswered(locked.answered_by)
         with reversion.create_revision():
-            draft = _create(claim=locked.question.strip(), author=by, last_edited_by=by)
+            draft = _create(
+                claim=locked.question.strip(), author=by, created_by=by, last_edited_by=by
+            )
+            contributing.record(draft, by=by, what="Drafted it from a follow-up question.")
             reversion.set_user(by)
             reversion.set_comment(f"Drafted from a follow-up question of “{locked.report}”.")
         locked.answered_by = draft
@@ -41,6 +45,10 @@ def draft_from_question(question: FollowUpQuestion, *, by) -> Report:
         # (reports.locking) rather than unlink the answer. updated_at stays, so a scheduled
         # parent is not treated as edited after approval.
         Report.objects.filter(pk=locked.report_id).update(edit_version=F("edit_version") + 1)
+        # The question now links to the draft on the parent's page: a change of its content.
+        contributing.record(
+            locked.report_id, by=by, what=f"Linked the question “{locked}” to a new draft."
+        )
     question.answered_by = draft
     return draft
 

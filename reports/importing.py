@@ -20,6 +20,7 @@ import reversion
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from reports import contributing
 from reports.content import ReportContent
 from reports.models import FollowUpQuestion, PublishedVersion, Reference, Report, Section
 from reports.publishing import Problem, check_content
@@ -95,6 +96,7 @@ def _save(content: ReportContent, author, filename: str) -> Report:
             conclusion_heading=content.conclusion_heading,
             conclusion=content.conclusion,
             author=author,
+            created_by=author,
             last_edited_by=author,
             status=Report.Status.DRAFT,
         )
@@ -113,6 +115,7 @@ def _save(content: ReportContent, author, filename: str) -> Report:
         if author is not None:
             reversion.set_user(author)
         reversion.set_comment(f"Imported from {filename}.")
+        contributing.record(report, by=author, what=f"Imported it from {filename}.")
     return report
 
 

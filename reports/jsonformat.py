@@ -32,7 +32,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
 from django.db import IntegrityError, transaction
 
-from reports import citations
+from reports import citations, contributing
 from reports.models import (
     FollowUpQuestion,
     PublishedVersion,
@@ -322,8 +322,13 @@ def _save(draft: dict, plan, *, author, filename: str) -> Report:
         try:
             with transaction.atomic():
                 report = Report.objects.create(
-                    **fields, author=author, last_edited_by=author, status=Report.Status.DRAFT
+                    **fields,
+                    author=author,
+                    created_by=author,
+                    last_edited_by=author,
+                    status=Report.Status.DRAFT,
                 )
+                contributing.record(report, by=author, what=f"Imported it from {filename}.")
         except IntegrityError:
             # Taken between the check and the save: by another import running at once.
             raise JsonFormatError(

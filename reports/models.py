@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from sources.models import Source
 
@@ -131,6 +132,15 @@ class Report(models.Model):
         editable=False,
         related_name="+",
     )
+    # Who created it: never eligible to publish it (reports.contributing), whatever `author` says.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     edit_version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised by every save; guards against lost edits."
     )
@@ -211,6 +221,24 @@ class Transition(models.Model):
 
     def __str__(self):
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class Contribution(models.Model):
+    """A save that changed a report's content, and who made it (reports.contributing)."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="contributions")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    what = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["report", "by", "at"], name="contribution_by_report")]
+
+    def __str__(self):
+        return f"{self.by} changed “{self.report}”"
 
 
 class Section(models.Model):
@@ -364,7 +392,7 @@ class PublishedVersion(models.Model):
 reversion.register(
     Report,
     follow=["sections", "references", "questions"],
-    exclude=sorted(Report.WORKFLOW_FIELDS | {"edit_version"}),
+    exclude=sorted(Report.WORKFLOW_FIELDS | {"edit_version", "created_by"}),
 )
 for _part in (Section, Reference, FollowUpQuestion):
     reversion.register(_part)

@@ -29,7 +29,26 @@ def check(report: Report) -> list[Problem]:
     """Every reason `report` cannot be published now; an empty list means it can."""
     return check_content(
         ReportContent.from_report(report), has_verdict=report.verdict_id is not None
+    ) + check_address(report.slug, report_id=report.pk)
+
+
+def check_address(slug: str, *, report_id: int | None) -> list[Problem]:
+    """Whether another report's live page already has the address `slug` (one query)."""
+    other = (
+        PublishedVersion.objects.live()
+        .filter(slug=slug)
+        .exclude(report_id=report_id)
+        .values_list("claim", flat=True)
+        .first()
     )
+    if other is None:
+        return []
+    return [
+        Problem(
+            f"The address “{slug}” is taken by the live report “{other}”: choose another slug.",
+            "slug",
+        )
+    ]
 
 
 def check_content(content: ReportContent, *, has_verdict: bool) -> list[Problem]:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from reversion.models import Version
 
+from reports import contributing
 from reports.models import FollowUpQuestion, Reference, Report, Section
 from sources.models import Source
 
@@ -51,13 +52,14 @@ def restore(report: Report, version: Version, *, by) -> None:
     try:
         with transaction.atomic(), reversion.create_revision():
             locked = Report.objects.select_for_update(of=("self",)).get(pk=report.pk)
+            before = contributing.content(report.pk)
             # Reversion writes every field, defaults included for the ones it does not
             # keep; put the workflow state back exactly as it was.
             kept = {
                 Report._meta.get_field(name).attname: getattr(
                     locked, Report._meta.get_field(name).attname
                 )
-                for name in Report.WORKFLOW_FIELDS
+                for name in Report.WORKFLOW_FIELDS | {"created_by"}
             }
             version.revision.revert(delete=True)
             Report.objects.filter(pk=report.pk).update(
@@ -71,6 +73,9 @@ def restore(report: Report, version: Version, *, by) -> None:
             reversion.set_user(by)
             when = timezone.localtime(version.revision.date_created)
             reversion.set_comment(f"Restored the text saved on {when:%d %B %Y at %H:%M}.")
+            contributing.record_if_changed(
+                report, by=by, what=f"Restored the text saved on {when:%d %B %Y}.", before=before
+            )
     except IntegrityError as error:
         raise RestoreRefused(
             "This revision cannot be restored: it cites a source that has since been deleted, "

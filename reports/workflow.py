@@ -9,6 +9,7 @@ functions; they check the user's permissions and the four-eyes rule themselves.
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -16,11 +17,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from reports import caching, publishing
+from reports import caching, contributing, publishing
 from reports.models import ChangeKind, PublishedVersion, Report, Transition
 from reports.publishing import Problem
 
 Status = Report.Status
+logger = logging.getLogger(__name__)
 
 
 class TransitionRefused(Exception):
@@ -126,21 +128,45 @@ def publish_due(*, now: datetime.datetime | None = None) -> list[tuple[Report, s
             )
             if report is None:
                 return outcomes
-            problems = publishing.check(report)
-            if report.updated_at > _scheduled_at(report):
-                problems.insert(0, Problem("It was edited after it was approved."))
-            if problems:
-                reason = "Not published as scheduled: " + "; ".join(map(str, problems))
-                _move(report, Status.IN_REVIEW, by=None, comment=reason, **_NOT_SCHEDULED)
-                outcomes.append((report, reason))
-                continue
-            version = _go_live(
-                report,
-                by=report.scheduled_by,
-                note=report.scheduled_note,
-                kind=report.scheduled_note_kind,
-            )
-            outcomes.append((report, f"Published version {version.number}."))
+            outcomes.append((report, _isolated(_publish_scheduled, report)))
+
+
+def _publish_scheduled(report: Report) -> str:
+    """Publish one due report (locked by the caller), or send it back to review and say why."""
+    problems = publishing.check(report)
+    if report.updated_at > _scheduled_at(report):
+        problems.insert(0, Problem("It was edited after it was approved."))
+    conflict = four_eyes_conflict(report, report.scheduled_by)
+    if conflict:
+        problems.insert(0, Problem(conflict))
+    if problems:
+        reason = "Not published as scheduled: " + "; ".join(map(str, problems))
+        _move(report, Status.IN_REVIEW, by=None, comment=reason, **_NOT_SCHEDULED)
+        return reason
+    version = _go_live(
+        report,
+        by=report.scheduled_by,
+        note=report.scheduled_note,
+        kind=report.scheduled_note_kind,
+    )
+    return f"Published version {version.number}."
+
+
+def _isolated(step, report: Report) -> str:
+    """Run `step` on one due report in its own savepoint: whatever fails, the others go on.
+
+    A failure is logged, undone, and recorded in the report's timeline as it goes back to
+    review, so the next run does not retry it.
+    """
+    try:
+        with transaction.atomic():
+            return step(report)
+    except Exception as error:
+        logger.exception("Scheduled publication of report %s failed", report.pk)
+        report.refresh_from_db(fields=sorted(Report.WORKFLOW_FIELDS))  # as the rollback left it
+        reason = f"Not published as scheduled: it failed ({type(error).__name__}: {error})."
+        _move(report, Status.IN_REVIEW, by=None, comment=reason, **_NOT_SCHEDULED)
+        return reason
 
 
 def withdraw(report: Report, *, by, reason: str) -> Transition:
@@ -172,7 +198,11 @@ def available(report: Report, user) -> list[str]:
         names.append("submit")
     if may("reports.review_report") and report.status in {Status.IN_REVIEW, Status.SCHEDULED}:
         names.append("return_to_editor")
-    if may("reports.publish_report") and report.status == Status.IN_REVIEW:
+    if (
+        may("reports.publish_report")
+        and report.status == Status.IN_REVIEW
+        and not four_eyes_conflict(report, user)
+    ):
         names += ["publish", "schedule"]
     if may("reports.withdraw_report") and report.is_live:
         names += ["withdraw", "unpublish"]
@@ -210,11 +240,9 @@ def _check_publishable(report: Report, *, by, note: str, kind: str) -> None:
         raise TransitionRefused(
             f"Only a report in review can be published; this one is {_status(report)}."
         )
-    if by is not None and four_eyes_conflict(report, by):
-        raise TransitionRefused(
-            "Four-eyes rule: you wrote or last edited this report, so another reviewer must "
-            "publish it."
-        )
+    conflict = four_eyes_conflict(report, by)
+    if conflict:
+        raise TransitionRefused(conflict)
     if report.versions.exists():
         if not note.strip():
             raise TransitionRefused("A republished report needs a change note for readers.")
@@ -227,11 +255,23 @@ def _check_publishable(report: Report, *, by, note: str, kind: str) -> None:
         raise PublishRefused(problems)
 
 
-def four_eyes_conflict(report: Report, user) -> bool:
-    """Whether the four-eyes rule forbids `user` from publishing `report`."""
-    if not getattr(settings, "FACTUALLY_FOUR_EYES", True):
-        return False
-    return user.pk in {report.author_id, report.last_edited_by_id}
+def four_eyes_conflict(report: Report, user) -> str:
+    """Why the four-eyes rule forbids `user` from publishing or scheduling `report`, or "".
+
+    Whoever created the report, is named its author, or changed its content since it last
+    went live (`reports.contributing`) may not; the system (`user=None`) always may.
+    """
+    if user is None or not getattr(settings, "FACTUALLY_FOUR_EYES", True):
+        return ""
+    if user.pk == report.created_by_id:
+        why = "created this report"
+    elif user.pk == report.author_id:
+        why = "is named as its author"
+    elif contributing.changed_since_live(report, user):
+        why = "wrote or changed it since it last went live"
+    else:
+        return ""
+    return f"Four-eyes rule: {user.get_username()} {why}, so another reviewer must publish it."
 
 
 def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:

@@ -115,19 +115,28 @@ def test_a_republication_that_fails_halfway_keeps_the_old_version_live(
     assert report.versions.count() == 1
 
 
-def test_a_scheduled_publication_that_fails_halfway_stays_scheduled(monkeypatch, reviewer):
+def test_a_scheduled_publication_that_fails_halfway_is_undone_and_sent_back_to_review(
+    monkeypatch, reviewer
+):
     report = make_report()
     workflow.submit(report, by=None)
     at = timezone.now() + datetime.timedelta(hours=1)
     workflow.schedule(report, by=reviewer, at=at)
-    injection = fail_when_called(monkeypatch, workflow, "_move")
+    # The last step of going live, after the version and the transition are written.
+    injection = fail_when_called(monkeypatch, workflow.caching, "publication_changed")
 
-    with pytest.raises(Injected):
-        workflow.publish_due(now=at + datetime.timedelta(minutes=1))
+    outcomes = workflow.publish_due(now=at + datetime.timedelta(minutes=1))
 
-    assert_nothing_saved(injection)
+    assert injection.reached
+    assert injection.changed
     report.refresh_from_db()
-    assert report.status == Report.Status.SCHEDULED
+    assert report.status == Report.Status.IN_REVIEW
+    assert not report.versions.exists()
+    assert "injected failure" in outcomes[0][1]
+    assert [t.to_status for t in report.transitions.all()][:2] == [
+        Report.Status.IN_REVIEW,
+        Report.Status.SCHEDULED,
+    ]
 
 
 # Merging sources

@@ -157,8 +157,9 @@ def test_the_change_form_makes_as_many_queries_whatever_the_report_size(
     report.questions.filter(position__gt=size // 2).update(answered_by=other)
     workflow.submit(report, by=None)
 
-    # Session, user, report, inlines, checks, similar claims, timeline: none per row.
-    with django_assert_max_num_queries(25):
+    # Session, user, report, inlines, checks, similar claims, timeline, the four-eyes rule
+    # (for the steps offered and for the checklist): none per row.
+    with django_assert_max_num_queries(27):
         response = editor_client.get(change_url(report))
 
     assert response.status_code == 200

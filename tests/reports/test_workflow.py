@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from reports import workflow
@@ -110,7 +110,7 @@ def test_a_reviewer_publishes_a_report_in_review_and_the_step_is_recorded(writer
     assert steps == [(Status.IN_REVIEW, "writer"), (Status.PUBLISHED, "reviewer")]
 
 
-@pytest.mark.parametrize("relation", ["author", "last_edited_by"])
+@pytest.mark.parametrize("relation", ["author", "created_by"])
 def test_four_eyes_rule_stops_a_reviewer_publishing_their_own_work(reviewer, relation):
     report = make_report(**{relation: reviewer})
     workflow.submit(report, by=reviewer)
@@ -391,3 +391,55 @@ def test_a_run_skips_a_report_another_run_holds_instead_of_waiting(reviewer):
 
     assert [report.pk for report, _ in outcomes] == [free.pk]
     assert reload(held).status == Status.SCHEDULED
+
+
+# No single bad report stops the others
+
+
+def _clash_with_a_live_address(report):
+    """Give `report` the address another report's live page was published under."""
+    live = make_report()
+    publish_now(live)
+    Report.objects.filter(pk=live.pk).update(slug=f"{live.slug}-renamed")
+    Report.objects.filter(pk=report.pk).update(slug=live.slug)
+    report.slug = live.slug
+    return live
+
+
+def test_one_clashing_scheduled_report_does_not_stop_the_next(reviewer):
+    first, second = _schedule_due(2, reviewer)
+    Report.objects.filter(pk=first.pk).update(publish_at=timezone.now() - datetime.timedelta(1))
+    _clash_with_a_live_address(first)
+    out = StringIO()
+
+    call_command("publish_scheduled", stdout=out)
+
+    assert reload(second).status == Status.PUBLISHED
+    assert reload(first).status == Status.IN_REVIEW
+    assert "is taken by the live report" in first.transitions.first().comment
+    assert "1 published, 1 sent back to review." in out.getvalue()
+
+
+def test_a_scheduled_report_that_fails_to_publish_goes_back_to_review_and_others_go_live(
+    reviewer, monkeypatch, caplog
+):
+    first, second = _schedule_due(2, reviewer)
+    Report.objects.filter(pk=first.pk).update(publish_at=timezone.now() - datetime.timedelta(1))
+    freeze = workflow.publishing.freeze
+
+    def failing_for_the_first(report):
+        if report.pk == first.pk:
+            # What a live address taken between the check and the insert raises.
+            raise IntegrityError('duplicate key value violates "live_slug_unique"')
+        return freeze(report)
+
+    monkeypatch.setattr(workflow.publishing, "freeze", failing_for_the_first)
+
+    outcomes = {r.pk: outcome for r, outcome in workflow.publish_due()}
+
+    assert reload(second).status == Status.PUBLISHED
+    assert reload(first).status == Status.IN_REVIEW
+    assert not first.versions.exists()
+    assert "live_slug_unique" in outcomes[first.pk]
+    assert "live_slug_unique" in first.transitions.first().comment
+    assert "Scheduled publication of report" in caplog.text

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from reports import contributing
 from reports.importing import import_text
 from reports.models import Report
 from reports.textformat import TextFormatError
@@ -127,7 +128,10 @@ class Command(BaseCommand):
             with transaction.atomic():
                 report = jsonformat.import_json(text, filename=name)
                 if user is not None:
-                    Report.objects.filter(pk=report.pk).update(author=user, last_edited_by=user)
+                    Report.objects.filter(pk=report.pk).update(
+                        author=user, created_by=user, last_edited_by=user
+                    )
+                    contributing.record(report, by=user, what=f"Imported it from {name}.")
         except jsonformat.JsonFormatError as error:
             raise Refused(f"{name}: {str(error).removeprefix(f'{name}: ')}") from None
         return [_imported(report, name, report.references.count())]
