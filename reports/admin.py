@@ -428,6 +428,19 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 outcome = form.apply(by=request.user)
+            except workflow.ChangedSinceOpened as refusal:
+                # Nothing went live: show the report as it is now, with what changed.
+                report = self._get_report(request, object_id)
+                form.report = report
+                form.show_current()
+                form.add_error(
+                    None, f"Not {'published' if name == 'publish' else 'scheduled'}: {refusal}"
+                )
+                messages.warning(
+                    request,
+                    "The report changed after you opened this page. Review it again below; "
+                    "publishing now approves it as it is shown here.",
+                )
             except workflow.PublishRefused as refusal:
                 messages.error(
                     request, f"Not published: {len(refusal.problems)} problem(s) to fix first."
@@ -745,9 +758,12 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
     )
     def publish_selected(self, request, queryset):
         published = 0
-        for report in queryset:
+        # Bound to the reports as they were when the action started: nothing changed since
+        # is published unseen.
+        reports = [(report, publishing.approval(report)) for report in queryset]
+        for report, approved in reports:
             try:
-                version = workflow.publish(report, by=request.user)
+                version = workflow.publish(report, by=request.user, expected=approved)
             except workflow.TransitionRefused as refusal:
                 messages.error(request, f"“{report}” was not published: {refusal}")
             else:

@@ -140,6 +140,8 @@ REPORT_FIELDS = (
     "scheduled_by",
     "scheduled_note",
     "scheduled_note_kind",
+    "scheduled_edit_version",
+    "scheduled_fingerprint",
     "withdrawn_at",
     "withdrawal_reason",
     "last_edited_by",

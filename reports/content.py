@@ -49,6 +49,23 @@ class ReferenceContent:
     source: CitedSource | None = None
     pinpoint: str = ""
 
+    @classmethod
+    def from_json(cls, data: dict) -> ReferenceContent:
+        source = data["source"]
+        return cls(
+            number=data["number"],
+            pinpoint=data["pinpoint"],
+            source=CitedSource(
+                **{
+                    **source,
+                    "authors": tuple(source["authors"]),
+                    "published_on": _date(source["published_on"]),
+                }
+            )
+            if source
+            else None,
+        )
+
 
 @dataclass(frozen=True)
 class SectionContent:
@@ -76,7 +93,6 @@ class ReportContent:
     @classmethod
     def from_report(cls, report: Report) -> ReportContent:
         """Read a working copy: four queries, whatever its size."""
-        references = report.references.select_related("source__publisher")
         return cls(
             claim=report.claim,
             checked_on=report.checked_on,
@@ -90,14 +106,19 @@ class ReportContent:
                 QuestionContent(question=q.question, answered_by_id=q.answered_by_id)
                 for q in report.questions.all()
             ),
-            references=tuple(
-                ReferenceContent(
-                    number=r.number,
-                    source=CitedSource.from_source(r.source) if r.source else None,
-                    pinpoint=r.pinpoint,
-                )
-                for r in references
-            ),
+            references=cls.references_of(report),
+        )
+
+    @staticmethod
+    def references_of(report: Report) -> tuple[ReferenceContent, ...]:
+        """The working copy's references with their sources' details: one query."""
+        return tuple(
+            ReferenceContent(
+                number=r.number,
+                source=CitedSource.from_source(r.source) if r.source else None,
+                pinpoint=r.pinpoint,
+            )
+            for r in report.references.select_related("source__publisher")
         )
 
     @property
@@ -128,22 +149,7 @@ class ReportContent:
             conclusion_heading=data["conclusion_heading"],
             conclusion=data["conclusion"],
             questions=tuple(QuestionContent(**q) for q in data["questions"]),
-            references=tuple(
-                ReferenceContent(
-                    number=r["number"],
-                    pinpoint=r["pinpoint"],
-                    source=CitedSource(
-                        **{
-                            **r["source"],
-                            "authors": tuple(r["source"]["authors"]),
-                            "published_on": _date(r["source"]["published_on"]),
-                        }
-                    )
-                    if r["source"]
-                    else None,
-                )
-                for r in data["references"]
-            ),
+            references=tuple(ReferenceContent.from_json(r) for r in data["references"]),
         )
 
 

@@ -8,16 +8,21 @@ reports there are. A user without `reports.view_report` gets nothing from any of
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 from django.utils import timezone
 
+from reports import publishing
+from reports.content import CitedSource
 from reports.models import PublishedVersion, Report, Transition
+from sources.models import Source
 
 Status = Report.Status
 
@@ -25,6 +30,9 @@ PANEL_SIZE = 10
 
 # A report goes back to its editor from review, or from the schedule (workflow.return_to_editor).
 RETURNED_FROM = (Status.IN_REVIEW, Status.SCHEDULED)
+
+# The working copy's fields the sources panel shows.
+_PANEL_REPORT = ("id", "claim", "published_at")
 
 # The working copy's long texts are never shown on the panels.
 _UNSHOWN = ("summary", "conclusion", "scheduled_note", "withdrawal_reason")
@@ -125,6 +133,67 @@ def due_for_recheck(user, *, today: datetime.date | None = None) -> QuerySet[Rep
     )
 
 
+# Live versions whose sources were saved since are compared in full, the latest saved first;
+# a save that changed nothing readers see (internal notes, say) leaves a version unlisted.
+SOURCE_CANDIDATES = 5 * PANEL_SIZE
+
+
+def sources_changed_since_publication(user) -> list[Report]:
+    """Live reports whose cited sources readers would now see differently, latest change first.
+
+    The live version froze its sources' details; a curator may have edited, retired or merged
+    one since, so its public source page and the next publication differ from what was
+    reviewed. Each report has `source_changes` (what changed, per reference) and
+    `live_version`. Two queries: the candidates, and their sources as they are now.
+    """
+    if not can_see_reports(user) or not can_review(user):
+        return []
+    saved_since = Source.objects.filter(
+        cited_in_versions=OuterRef("pk"), updated_at__gt=OuterRef("published_at")
+    ).order_by("-updated_at")
+    candidates = list(
+        PublishedVersion.objects.live()
+        .annotate(
+            sources_saved_at=Subquery(saved_since.values("updated_at")[:1]),
+            frozen_references=KeyTransform("references", "content"),
+        )
+        .filter(sources_saved_at__isnull=False)
+        .select_related("report")
+        .only("pk", "slug", "number", "published_at", *(f"report__{f}" for f in _PANEL_REPORT))
+        .order_by("-sources_saved_at", "-pk")[:SOURCE_CANDIDATES]
+    )
+    frozen = {
+        version.pk: publishing.frozen_references({"references": version.frozen_references})
+        for version in candidates
+    }
+    ids = {r.source.id for references in frozen.values() for r in references if r.source}
+    current = {s.pk: s for s in Source.objects.filter(pk__in=ids).select_related("publisher")}
+    listed = []
+    for version in candidates:
+        changes = _source_changes(frozen[version.pk], current)
+        if changes:
+            report = version.report
+            report.source_changes, report.live_version = changes, version
+            listed.append(report)
+            if len(listed) == PANEL_SIZE:
+                break
+    return listed
+
+
+def _source_changes(frozen, current: dict[int, Source]) -> list[str]:
+    cited = [r for r in frozen if r.source]
+    changes = [
+        f"Source [{r.number}] “{r.source.title}” was merged into another source or deleted."
+        for r in cited
+        if r.source.id not in current
+    ]
+    kept = [r for r in cited if r.source.id in current]
+    now = [
+        dataclasses.replace(r, source=CitedSource.from_source(current[r.source.id])) for r in kept
+    ]
+    return changes + publishing.source_changes(publishing.sources_fingerprint(kept), now)
+
+
 def recheck_cutoff(today: datetime.date | None = None) -> datetime.date:
     """Reports checked before this date are due for a re-check."""
     today = today or timezone.localdate()
@@ -190,6 +259,22 @@ def panels(user) -> list[Panel]:
             "Nothing published yet.",
             _changelist(live="yes"),
             "See all live reports",
+        ),
+        *(
+            [
+                Panel(
+                    "sources",
+                    "Live reports whose sources changed since publication",
+                    sources_changed_since_publication(user),
+                    "No cited source changed since its report went live.",
+                    _changelist(live="yes"),
+                    "See all live reports",
+                    note="Readers of the live page still see the sources as published; "
+                    "review the report and republish it, or fix the source.",
+                )
+            ]
+            if reviewer
+            else []
         ),
         Panel(
             "recheck",

@@ -78,6 +78,8 @@ class Report(models.Model):
             "scheduled_note",
             "scheduled_note_kind",
             "scheduled_by",
+            "scheduled_edit_version",
+            "scheduled_fingerprint",
             "withdrawn_at",
             "withdrawal_reason",
         }
@@ -122,6 +124,11 @@ class Report(models.Model):
     )
     scheduled_note = models.TextField(blank=True, editable=False)
     scheduled_note_kind = models.CharField(max_length=16, blank=True, editable=False)
+    # What the reviewer approved when scheduling: publish_due publishes exactly that or nothing.
+    scheduled_edit_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    scheduled_fingerprint = models.TextField(
+        blank=True, editable=False, help_text="The cited sources as approved (publishing.py)."
+    )
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     withdrawal_reason = models.TextField(blank=True, editable=False)
     last_edited_by = models.ForeignKey(

@@ -5,11 +5,13 @@ Making a version live is a workflow step: see `reports.workflow.publish`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 
 from reports import citations
-from reports.content import ReportContent
+from reports.content import CitedSource, ReferenceContent, ReportContent
 from reports.models import PublishedVersion, Report
 from reports.rendering import render_body
 
@@ -153,3 +155,108 @@ def body_text(content: ReportContent) -> str:
         parts += [section.heading, citations.plain_text(section.body)]
     parts += [content.conclusion_heading, citations.plain_text(content.conclusion)]
     return "\n".join(part for part in parts if part)
+
+
+# What the reviewer approved -------------------------------------------------------------
+#
+# A reviewer approves the working copy they were shown: its `edit_version` (raised by every
+# save) and the details of the sources it cites, which curators can change without saving
+# the report. The sources' fingerprint lists, per reference, its number, the source's ID and
+# a digest of each detail readers see, so a refusal can say which reference changed and how.
+# Every digest is 64 bits of SHA-256: no curator can craft a new URL with the old digest.
+
+# The source details a fingerprint covers, as a reviewer names them.
+SOURCE_DETAILS = ("title", "URL", "archive URL", "status", "other details")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The state of a working copy a reviewer was shown and approves by publishing it."""
+
+    edit_version: int
+    sources: str  # sources_fingerprint() of its references
+
+
+def approval(report: Report) -> Approval:
+    """What a reviewer looking at `report` now is shown (one query for its references)."""
+    return Approval(report.edit_version, sources_fingerprint(working_references(report)))
+
+
+def working_references(report: Report) -> tuple[ReferenceContent, ...]:
+    """The working copy's references with their sources' details, as `freeze` would keep them."""
+    return ReportContent.references_of(report)
+
+
+def frozen_references(version: PublishedVersion | dict) -> tuple[ReferenceContent, ...]:
+    """The references a published version froze, from the version or its `content`."""
+    content = version.content if isinstance(version, PublishedVersion) else version
+    return tuple(ReferenceContent.from_json(r) for r in content["references"])
+
+
+def sources_fingerprint(references) -> str:
+    """One string standing for the numbers, sources and shown source details of `references`."""
+    return ";".join(
+        ":".join([str(r.number), str(r.source.id) if r.source else "-", *_detail_digests(r.source)])
+        for r in sorted(references, key=lambda r: r.number)
+    )
+
+
+def source_changes(before: str, references) -> list[str]:
+    """What differs between the fingerprint `before` and `references` now, in a reviewer's words.
+
+    Empty when nothing differs.
+    """
+    old = _parse_fingerprint(before)
+    if old is None:
+        return ["The cited sources could not be compared with what was approved."]
+    new = {r.number: r for r in references}
+    changes = []
+    for number in sorted(old.keys() | new.keys()):
+        if number not in new:
+            changes.append(f"Reference [{number}] was removed.")
+            continue
+        reference = new[number]
+        title = f"“{reference.source.title}”" if reference.source else "(no source)"
+        if number not in old:
+            changes.append(f"Reference [{number}] was added, citing {title}.")
+            continue
+        source_id, digests = old[number]
+        if source_id != (str(reference.source.id) if reference.source else "-"):
+            changes.append(
+                f"Reference [{number}] now cites another source: {title} "
+                "(the sources were merged, or the reference was repointed)."
+            )
+            continue
+        changed = [
+            name
+            for name, was, now in zip(
+                SOURCE_DETAILS, digests, _detail_digests(reference.source), strict=True
+            )
+            if was != now
+        ]
+        if changed:
+            changes.append(f"Source [{number}] {title} changed: {', '.join(changed)}.")
+    return changes
+
+
+def _detail_digests(source: CitedSource | None) -> list[str]:
+    if source is None:
+        return ["-"] * len(SOURCE_DETAILS)
+    other = [source.publisher, list(source.authors), str(source.published_on or ""), source.kind]
+    values = [source.title, source.url, source.archive_url, source.is_active, other]
+    return [_digest(value) for value in values]
+
+
+def _digest(value) -> str:
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _parse_fingerprint(fingerprint: str) -> dict[int, tuple[str, list[str]]] | None:
+    parsed = {}
+    for part in filter(None, fingerprint.split(";")):
+        fields = part.split(":")
+        if len(fields) != 2 + len(SOURCE_DETAILS) or not fields[0].isdigit():
+            return None
+        parsed[int(fields[0])] = (fields[1], fields[2:])
+    return parsed

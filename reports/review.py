@@ -453,6 +453,14 @@ def _reference_parts(live: ReportContent, working: ReportContent) -> list[Change
                 "Source changed: <del>{}</del> → <ins>{}</ins>", _cites(before), _cites(after)
             )
             parts.append(Change(label, CHANGED, diff))
+        elif before.source != after.source:
+            # The same library source, edited by a curator since: readers would get the new one.
+            diff = format_html(
+                "Source details changed: <del>{}</del> → <ins>{}</ins>",
+                _details(before.source),
+                _details(after.source),
+            )
+            parts.append(Change(label, CHANGED, diff))
         elif before.pinpoint != after.pinpoint:
             diff = format_html(
                 "{}; pinpoint: {}", _cites(after), diff_words(before.pinpoint, after.pinpoint)
@@ -465,6 +473,12 @@ def _reference_parts(live: ReportContent, working: ReportContent) -> list[Change
 
 def _source_id(reference) -> int | None:
     return reference.source.id if reference.source else None
+
+
+def _details(source) -> str:
+    archive = f", archived at {source.archive_url}" if source.archive_url else ""
+    retired = "" if source.is_active else " (retired)"
+    return f"{source.title}, {source.url}{archive}{retired}"
 
 
 def _cites(reference) -> str:

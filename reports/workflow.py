@@ -14,12 +14,12 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from reports import caching, contributing, publishing
 from reports.models import ChangeKind, PublishedVersion, Report, Transition
 from reports.publishing import Problem
+from sources.models import Source
 
 Status = Report.Status
 logger = logging.getLogger(__name__)
@@ -27,6 +27,14 @@ logger = logging.getLogger(__name__)
 
 class TransitionRefused(Exception):
     """The report cannot make this step now; the message says why, in an editor's words."""
+
+
+class ChangedSinceOpened(TransitionRefused):
+    """The report or a source it cites changed after the reviewer opened it; `changes` says how."""
+
+    def __init__(self, changes: list[str]):
+        self.changes = changes
+        super().__init__(" ".join(changes))
 
 
 class PublishRefused(TransitionRefused):
@@ -70,14 +78,25 @@ def return_to_editor(report: Report, *, by, comment: str) -> Transition:
 
 
 def schedule(
-    report: Report, *, by, at: datetime.datetime, note: str = "", kind: str = ""
+    report: Report,
+    *,
+    by,
+    at: datetime.datetime,
+    note: str = "",
+    kind: str = "",
+    expected: publishing.Approval | None = None,
 ) -> Transition:
-    """Approve a report in review to go live at `at`; `publish_due` publishes it then."""
+    """Approve a report in review to go live at `at`; `publish_due` publishes it then.
+
+    `expected` is what the reviewer was shown (`publishing.approval`); what goes live then
+    must still be exactly that.
+    """
     with transaction.atomic():
         locked = _lock(report)
         _require(by, "reports.publish_report")
         if at <= timezone.now():
             raise TransitionRefused("The scheduled time has passed: choose a time in the future.")
+        approved = _check_still_as_approved(locked, expected)
         _check_publishable(locked, by=by, note=note, kind=kind)
         record = _move(
             locked,
@@ -88,19 +107,33 @@ def schedule(
             scheduled_by=by,
             scheduled_note=note,
             scheduled_note_kind=kind,
+            scheduled_edit_version=approved.edit_version,
+            scheduled_fingerprint=approved.sources,
         )
     _mirror(report, locked)
     return record
 
 
-def publish(report: Report, *, by, note: str = "", kind: str = "") -> PublishedVersion:
+def publish(
+    report: Report,
+    *,
+    by,
+    note: str = "",
+    kind: str = "",
+    expected: publishing.Approval | None = None,
+) -> PublishedVersion:
     """Check a report in review and make it the live version, or raise `TransitionRefused`.
 
-    `by=None` is the system (demo loading); it skips the permission and four-eyes checks.
+    `expected` is what the reviewer was shown (`publishing.approval`): if the report or a
+    source it cites changed since, `ChangedSinceOpened` says what and nothing goes live.
+    Every entry point passes it; only callers that read the report in the same breath (the
+    demo loader, tests) may leave it out. `by=None` is the system (demo loading); it skips
+    the permission and four-eyes checks.
     """
     with transaction.atomic():
         locked = _lock(report)
         _require(by, "reports.publish_report")
+        _check_still_as_approved(locked, expected)
         _check_publishable(locked, by=by, note=note, kind=kind)
         version = _go_live(locked, by=by, note=note, kind=kind)
     _mirror(report, locked)
@@ -134,8 +167,7 @@ def publish_due(*, now: datetime.datetime | None = None) -> list[tuple[Report, s
 def _publish_scheduled(report: Report) -> str:
     """Publish one due report (locked by the caller), or send it back to review and say why."""
     problems = publishing.check(report)
-    if report.updated_at > _scheduled_at(report):
-        problems.insert(0, Problem("It was edited after it was approved."))
+    problems[:0] = _changes_since_scheduled(report)
     conflict = four_eyes_conflict(report, report.scheduled_by)
     if conflict:
         problems.insert(0, Problem(conflict))
@@ -216,6 +248,8 @@ _NOT_SCHEDULED = {
     "scheduled_by": None,
     "scheduled_note": "",
     "scheduled_note_kind": "",
+    "scheduled_edit_version": None,
+    "scheduled_fingerprint": "",
 }
 
 
@@ -351,9 +385,57 @@ def _mirror(target: Report, source: Report) -> None:
             setattr(target, name, getattr(source, name))
 
 
-def _scheduled_at(report: Report) -> datetime.datetime:
-    """When the report was approved for scheduling: its latest move to "scheduled"."""
-    return (
-        report.transitions.filter(to_status=Status.SCHEDULED).aggregate(at=Max("at"))["at"]
-        or report.updated_at
+def _check_still_as_approved(
+    report: Report, expected: publishing.Approval | None
+) -> publishing.Approval:
+    """What `report` (locked) is now; raises `ChangedSinceOpened` if not what was `expected`.
+
+    The cited sources are locked too, so no curator can change one between this check and
+    the commit.
+    """
+    _lock_cited_sources(report)
+    now = publishing.approval(report)
+    if expected is not None and expected != now:
+        changes = []
+        if expected.edit_version != now.edit_version:
+            changes.append(
+                f"The report was edited {_edited_by(report)}, after you opened this page."
+            )
+        changes += publishing.source_changes(
+            expected.sources, publishing.working_references(report)
+        )
+        raise ChangedSinceOpened(
+            changes or ["The cited sources changed after you opened this page."]
+        )
+    return now
+
+
+def _changes_since_scheduled(report: Report) -> list[Problem]:
+    """Why `report` (locked) is no longer what the reviewer approved when scheduling it."""
+    _lock_cited_sources(report)
+    if report.scheduled_edit_version is None:
+        return [Problem("What was approved was not recorded: schedule it again.")]
+    problems = []
+    if report.edit_version != report.scheduled_edit_version:
+        problems.append(Problem(f"It was edited after it was approved ({_edited_by(report)})."))
+    references = publishing.working_references(report)
+    if publishing.sources_fingerprint(references) != report.scheduled_fingerprint:
+        changes = publishing.source_changes(report.scheduled_fingerprint, references)
+        problems += [Problem(change) for change in changes]
+    return problems
+
+
+def _lock_cited_sources(report: Report) -> None:
+    # In ID order, as merges lock them, so the two cannot deadlock.
+    ids = report.references.exclude(source=None).values("source_id")
+    list(Source.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+
+
+def _edited_by(report: Report) -> str:
+    who = (
+        report.last_edited_by.get_username()
+        if report.last_edited_by_id and report.last_edited_by
+        else "someone"
     )
+    at = timezone.localtime(report.updated_at)
+    return f"by {who} at {at:%H:%M on %d %B %Y}"

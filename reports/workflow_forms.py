@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from reports import workflow
+from reports import publishing, workflow
 from reports.models import ChangeKind, Report
 
 LABELS = {
@@ -83,13 +83,44 @@ class ChangeNoteMixin(forms.Form):
         return {"note": self.cleaned_data["note"], "kind": self.cleaned_data["kind"]}
 
 
-class PublishForm(ChangeNoteMixin, StepForm):
+class ApprovalMixin(forms.Form):
+    """What the reviewer was shown, carried by the page: publishing is bound to exactly that."""
+
+    _STALE = {"required": "This page is out of date: open it again.", "invalid": "Open it again."}
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, error_messages=_STALE)
+    seen_sources = forms.CharField(
+        widget=forms.HiddenInput, required=False, strip=False, error_messages=_STALE
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.show_current()
+
+    def show_current(self) -> None:
+        """Carry the report as it is now: after a refusal, the page shows it again."""
+        current = publishing.approval(self.report)
+        self.initial.update(seen_version=current.edit_version, seen_sources=current.sources)
+        if self.is_bound:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("seen_version")] = current.edit_version
+            self.data[self.add_prefix("seen_sources")] = current.sources
+
+    def approved(self) -> publishing.Approval:
+        return publishing.Approval(
+            self.cleaned_data["seen_version"], self.cleaned_data["seen_sources"]
+        )
+
+
+class PublishForm(ApprovalMixin, ChangeNoteMixin, StepForm):
     def apply(self, *, by):
-        version = workflow.publish(self.report, by=by, **self.change_note())
+        version = workflow.publish(
+            self.report, by=by, expected=self.approved(), **self.change_note()
+        )
         return f"Published version {version.number}."
 
 
-class ScheduleForm(ChangeNoteMixin, StepForm):
+class ScheduleForm(ApprovalMixin, ChangeNoteMixin, StepForm):
     at = forms.DateTimeField(
         label="Go live at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -106,7 +137,7 @@ class ScheduleForm(ChangeNoteMixin, StepForm):
 
     def apply(self, *, by):
         at = self.cleaned_data["at"]
-        workflow.schedule(self.report, by=by, at=at, **self.change_note())
+        workflow.schedule(self.report, by=by, at=at, expected=self.approved(), **self.change_note())
         return f"Scheduled to go live at {timezone.localtime(at):%H:%M on %d %B %Y}."
 
 

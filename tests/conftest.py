@@ -157,3 +157,16 @@ def editor(db, django_user_model):
 def editor_client(client, editor):
     client.force_login(editor)
     return client
+
+
+def shown_approval(response) -> dict:
+    """The hidden fields of a publish or schedule page: what the reviewer was shown."""
+    import re
+
+    html = response.content.decode() if hasattr(response, "content") else response
+    return {
+        name: value.replace("&quot;", '"').replace("&amp;", "&")
+        for name, value in re.findall(
+            r'<input type="hidden" name="(seen_\w+)" value="([^"]*)"', html
+        )
+    }

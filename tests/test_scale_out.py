@@ -36,7 +36,7 @@ import pytest
 from django.db import connection
 
 from reports import feedback, roles, workflow
-from tests.conftest import make_report, make_user, publish_now
+from tests.conftest import make_report, make_user, publish_now, shown_approval
 
 PROJECT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -281,6 +281,7 @@ def test_a_correction_published_on_one_server_is_read_on_the_other_at_once(serve
                 "note": "Corrected the figure: eleven, not twelve.",
                 "kind": "correction",
                 "csrfmiddlewaretoken": _csrf_token(form.text),
+                **shown_approval(form.text),
             },
             headers=_origin(server_a),
         )

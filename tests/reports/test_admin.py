@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from reports import publishing, workflow
 from reports.models import FollowUpQuestion, PublishedVersion, Reference, Report, Section, Verdict
-from tests.conftest import make_report, make_source, make_topic, publish_now
+from tests.conftest import make_report, make_source, make_topic, publish_now, shown_approval
 
 pytestmark = pytest.mark.django_db
 
@@ -252,7 +252,7 @@ def test_publishing_a_good_report_makes_it_public(editor_client, editor, client)
 
     page = editor_client.get(publish_url(report))
     assert "Every check passes." in page_text(page)
-    response = editor_client.post(publish_url(report), follow=True)
+    response = editor_client.post(publish_url(report), shown_approval(page), follow=True)
 
     assert response.redirect_chain[-1][0] == change_url(report)
     assert "Published version 1." in page_text(response)
@@ -268,12 +268,16 @@ def test_publishing_a_good_report_makes_it_public(editor_client, editor, client)
 
 def test_republishing_replaces_the_live_version_and_keeps_the_change_note(editor_client):
     report = in_review(make_report())
-    editor_client.post(publish_url(report))
+    editor_client.post(publish_url(report), shown_approval(editor_client.get(publish_url(report))))
     report.claim = "A corrected claim."
     report.save()
     in_review(report)
 
-    editor_client.post(publish_url(report), {"note": "Corrected the claim.", "kind": "correction"})
+    page = editor_client.get(publish_url(report))
+    editor_client.post(
+        publish_url(report),
+        {"note": "Corrected the claim.", "kind": "correction", **shown_approval(page)},
+    )
 
     live = PublishedVersion.objects.live().get(report=report)
     assert live.number == 2
@@ -284,7 +288,7 @@ def test_republishing_replaces_the_live_version_and_keeps_the_change_note(editor
 
 def test_publishing_is_recorded_in_the_admin_history(editor_client, report):
     in_review(report)
-    editor_client.post(publish_url(report))
+    editor_client.post(publish_url(report), shown_approval(editor_client.get(publish_url(report))))
 
     history = editor_client.get(reverse("admin:reports_report_history", args=[report.pk]))
 

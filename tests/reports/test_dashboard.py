@@ -317,8 +317,8 @@ def test_panels_sit_above_the_app_list_with_accessible_markup(editor_client):
     content = editor_client.get(reverse("admin:index")).content.decode()
 
     panels = content[content.index('class="newsroom-panels"') : content.index('id="content-main"')]
-    assert panels.count("<section ") == 6
-    for key in ("drafts", "review", "returned", "scheduled", "published", "recheck"):
+    assert panels.count("<section ") == 7
+    for key in ("drafts", "review", "returned", "scheduled", "published", "sources", "recheck"):
         assert f'aria-labelledby="panel-{key}-heading"' in panels
         assert f'<h2 id="panel-{key}-heading">' in panels
     assert "style=" not in panels
@@ -361,7 +361,12 @@ def newsroom(size, *, viewer, writer, reviewer):
                 report = submit(make_report(), by=writer)
                 workflow.schedule(report, by=reviewer, at=NOW + datetime.timedelta(hours=n + 1))
             case 4:
-                publish_now(make_report(checked_on=today - datetime.timedelta(days=400 + n)))
+                report = make_report(checked_on=today - datetime.timedelta(days=400 + n))
+                publish_now(report)
+                if n % 10 == 4:  # a curator swaps the link of a cited source
+                    source = report.references.first().source
+                    source.url = f"https://swapped.example/{report.pk}"
+                    source.save()
 
 
 @pytest.mark.parametrize("size", [3, 30, 60])
@@ -371,9 +376,10 @@ def test_the_home_page_takes_a_fixed_number_of_queries(
     newsroom(size, viewer=reviewer, writer=writer, reviewer=second_reviewer)
     client.force_login(reviewer)
 
-    # Session, user, the user's and group permissions, recent actions; one query a panel
-    # and one for the live versions of the recently published reports.
-    with django_assert_max_num_queries(12):
+    # Session, user, the user's and group permissions, recent actions; one query a panel,
+    # one for the live versions of the recently published reports and one for the sources
+    # of the live reports whose sources changed.
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("admin:index"))
 
     assert response.status_code == 200
@@ -384,6 +390,7 @@ def test_the_home_page_takes_a_fixed_number_of_queries(
     # Returned reports are drafts too.
     expected = {"drafts": of_kind(0, 2), "review": of_kind(1), "returned": of_kind(2)}
     expected |= {"scheduled": of_kind(3), "published": of_kind(4), "recheck": of_kind(4)}
+    expected["sources"] = min(dashboard.PANEL_SIZE, len(range(4, size, 10)))
     for key, count in expected.items():
         assert panel(response, key).count("<li>") == count, key
 

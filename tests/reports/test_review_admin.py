@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from reports import workflow
 from reports.models import FollowUpQuestion, Reference, Report, Section, Verdict
-from tests.conftest import make_report, make_user, publish_now
+from tests.conftest import make_report, make_user, publish_now, shown_approval
 
 pytestmark = pytest.mark.django_db
 
@@ -198,7 +198,8 @@ def test_uncited_sentences_never_stop_publishing_nor_reach_readers(editor_client
     )
     workflow.submit(report, by=None)
 
-    editor_client.post(transition_url(report))
+    page = editor_client.get(transition_url(report))
+    editor_client.post(transition_url(report), shown_approval(page))
 
     report.refresh_from_db()
     assert report.is_live

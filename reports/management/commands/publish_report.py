@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from reports import workflow
+from reports import publishing, workflow
 from reports.models import ChangeKind, Report
 
 
@@ -26,16 +26,28 @@ class Command(BaseCommand):
             help="The reviewer publishing it: their permissions and the four-eyes rule apply.",
         )
         parser.add_argument(
+            "--expect-version",
+            type=int,
+            metavar="N",
+            help="Publish only if the report's edit version is still N (as shown in the admin); "
+            "without it, the report and its sources as they are when the command starts.",
+        )
+        parser.add_argument(
             "--submit",
             action="store_true",
             help="Submit a draft for review first (recorded as its own workflow step).",
         )
 
-    def handle(self, *args, slug, note, kind, by, submit, **options):
+    def handle(self, *args, slug, note, kind, by, submit, expect_version, **options):
         try:
             report = Report.objects.get(slug=slug)
         except Report.DoesNotExist:
             raise CommandError(f"No report with slug “{slug}”.") from None
+        # What the operator publishes: the report as it is now, not as it may become while
+        # the command runs.
+        approved = publishing.approval(report)
+        if expect_version is not None:
+            approved = publishing.Approval(expect_version, approved.sources)
         user = None
         if by:
             User = get_user_model()
@@ -51,7 +63,7 @@ class Command(BaseCommand):
                     f"“{slug}” is {report.get_status_display().lower()}, not in review: "
                     "submit it for review first (or pass --submit)."
                 )
-            version = workflow.publish(report, by=user, note=note, kind=kind)
+            version = workflow.publish(report, by=user, note=note, kind=kind, expected=approved)
         except workflow.PublishRefused as refusal:
             for problem in refusal.problems:
                 self.stderr.write(f"- {problem}")
