@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from reports import roles, workflow
 from reports.models import PublishedVersion, Report, Transition, Verdict
-from tests.conftest import make_report, make_source, make_user, publish_now
+from tests.conftest import make_report, make_source, make_user, publish_now, shown_approval
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,9 @@ def save_form(client: Client, report: Report, **changes) -> None:
 
 def step(client: Client, report: Report, name: str, **data):
     url = reverse("admin:reports_report_transition", args=[report.pk, name])
+    if name in {"publish", "schedule"}:
+        # As a reviewer does: open the page, then post what it showed.
+        data = shown_approval(client.get(url)) | data
     return client.post(url, data)
 
 
