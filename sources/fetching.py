@@ -86,7 +86,7 @@ def vetted_addresses(host: str, port: int) -> list[tuple]:
     return infos
 
 
-def check_url(url: httpx.URL | str) -> httpx.URL:
+def fetchable_url(url: httpx.URL | str) -> httpx.URL:
     """`url` parsed, if its form may be fetched (scheme, no credentials, a host)."""
     try:
         url = httpx.URL(url)
@@ -150,11 +150,11 @@ def guarded_client(
 def fetch(client: httpx.Client, method: str, url: str) -> Iterator[httpx.Response]:
     """`method` on `url` with a `guarded_client`, following redirects hop by hop.
 
-    Every hop is checked (`check_url`) and connected to through the vetting backend. The
+    Every hop is checked (`fetchable_url`) and connected to through the vetting backend. The
     response is streamed: the body is read only if the caller reads it, and closed on exit.
     Raises RefusedURL, httpx.TooManyRedirects, or httpx's errors.
     """
-    request = client.build_request(method, check_url(url))
+    request = client.build_request(method, fetchable_url(url))
     for _ in range(MAX_REDIRECTS + 1):
         response = client.send(request, stream=True)
         if response.next_request is None:
@@ -165,5 +165,5 @@ def fetch(client: httpx.Client, method: str, url: str) -> Iterator[httpx.Respons
             return
         response.close()
         request = response.next_request
-        check_url(request.url)
+        fetchable_url(request.url)
     raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=request)
