@@ -212,6 +212,10 @@ FACTUALLY_RECHECK_AFTER_DAYS = env.int("FACTUALLY_RECHECK_AFTER_DAYS", default=3
 # How many reverse proxies (load balancer, CDN) stand before the app and append to
 # X-Forwarded-For; 0 trusts no such header and takes the client's address from the socket.
 FACTUALLY_TRUSTED_PROXY_COUNT = env.int("FACTUALLY_TRUSTED_PROXY_COUNT", default=0)
+# Whether the server may fetch user-given URLs (the link checker) that resolve to loopback,
+# private, link-local or other non-public addresses (sources/fetching.py). Only for tests and
+# local demos whose servers listen on loopback: production never sets it.
+FACTUALLY_ALLOW_PRIVATE_FETCH = env.bool("FACTUALLY_ALLOW_PRIVATE_FETCH", default=False)
 
 LOGGING = {
     "version": 1,

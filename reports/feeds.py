@@ -159,7 +159,7 @@ class TopicFeed(LatestReportsFeed):
     """The latest published reports on one topic (as their live versions were tagged)."""
 
     def get_object(self, request, slug: str) -> Scope:
-        topic = get_object_or_404(Topic, slug=slug)
+        topic = get_object_or_404(Topic.objects.live(), slug=slug)  # as the topic's page
         site = settings.FACTUALLY_SITE_NAME
         return Scope(
             request=request,

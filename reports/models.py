@@ -47,10 +47,24 @@ class Verdict(models.Model):
         return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
 
 
+class TopicQuerySet(models.QuerySet):
+    def live(self):
+        """Topics of at least one live version: the only ones readers may see."""
+        return self.filter(
+            models.Exists(
+                PublishedVersion.topics.through.objects.filter(
+                    topic=models.OuterRef("pk"), publishedversion__is_live=True
+                )
+            )
+        )
+
+
 class Topic(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+
+    objects = TopicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -33,11 +33,9 @@ from django.db import connection, transaction
 from django.db.models import (
     Case,
     DateField,
-    Exists,
     Expression,
     ExpressionWrapper,
     F,
-    OuterRef,
     Prefetch,
     Q,
     TextField,
@@ -135,14 +133,9 @@ class Choices:
     @classmethod
     def load(cls, *, verdicts: bool = True, topics: bool = True) -> Choices:
         """The rating scale, the topics and years with live reports (a query each)."""
-        live_topics = PublishedVersion.topics.through.objects.filter(
-            topic=OuterRef("pk"), publishedversion__is_live=True
-        )
         return cls(
             verdicts=list(Verdict.objects.only("name", "slug")) if verdicts else [],
-            topics=list(Topic.objects.filter(Exists(live_topics)).only("name", "slug"))
-            if topics
-            else [],
+            topics=list(Topic.objects.live().only("name", "slug")) if topics else [],
             years=_years_checked(),
         )
 

@@ -61,8 +61,8 @@ def report_list(request):
 @require_GET
 @public_page(vary=LIST_VARY)
 def topic_reports(request, slug):
-    """The published verdicts on one topic."""
-    topic = get_object_or_404(Topic, slug=slug)
+    """The published verdicts on one topic; 404 for a topic no live report is tagged with."""
+    topic = get_object_or_404(Topic.objects.live(), slug=slug)
     return _report_list(
         request,
         path=reverse("reports:topic", kwargs={"slug": slug}),

@@ -4,7 +4,9 @@
 (at most `concurrency` requests in flight) and records each result on its source from the
 calling thread, so database writes stay in one thread and one connection. Each request is
 HEAD, then GET (headers only) when a server refuses HEAD; transient failures (timeouts,
-dropped or refused connections, 5xx, 429) are retried with exponential backoff.
+dropped or refused connections, 5xx, 429) are retried with exponential backoff. Every
+request goes through sources.fetching, which refuses addresses outside the public internet
+(recorded as "blocked address") and follows redirects itself, checking every hop.
 
 `next_link_state` is the one decision on what a result means for a source: a link becomes
 dead only after `dead_after` failed checks in a row; a success resets the count and brings a
@@ -26,6 +28,7 @@ from django.contrib.sites.models import Site
 from django.db import transaction
 from django.utils import timezone
 
+from sources import fetching
 from sources.models import Source
 
 logger = logging.getLogger(__name__)
@@ -132,6 +135,8 @@ def check_url(
     while True:
         try:
             response = _request(client, url)
+        except fetching.RefusedURL as exc:  # Asking again will not change the answer.
+            return _failed(url, exc)
         except TRANSIENT_EXCEPTIONS as exc:
             if attempt < retries:
                 time.sleep(backoff * 2**attempt)
@@ -160,15 +165,17 @@ def check_url(
 
 
 def _request(client: httpx.Client, url: str) -> httpx.Response:
-    response = client.head(url)
-    if response.status_code not in HEAD_REFUSED:
-        return response
+    with fetching.fetch(client, "HEAD", url) as response:
+        if response.status_code not in HEAD_REFUSED:
+            return response
     # Headers are enough: the body (a large PDF, a video) is never downloaded.
-    with client.stream("GET", url) as response:
+    with fetching.fetch(client, "GET", url) as response:
         return response
 
 
 def _failed(url: str, exc: Exception) -> CheckResult:
+    if isinstance(exc, fetching.RefusedURL):
+        return CheckResult(url=url, checked_at=timezone.now(), error=str(exc))
     message = str(exc).strip()
     error = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     return CheckResult(url=url, checked_at=timezone.now(), error=error)
@@ -199,9 +206,8 @@ def check_sources(
         if archive_url:
             jobs.append((pk, "archive", archive_url))
     summary = Summary()
-    client = httpx.Client(
+    client = fetching.guarded_client(
         timeout=timeout,
-        follow_redirects=True,
         headers={"User-Agent": user_agent(), "Accept": "*/*"},
         limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
     )

@@ -1,6 +1,8 @@
 """The public page of a source: its citation details and the published reports citing it.
 
-Citing reports come from what each live version froze at publishing, not the drafts.
+Citing reports come from what each live version froze at publishing, not the drafts. A
+source that no live version cites has no public page (404), so the library does not show
+what drafts, reports in review or withdrawn reports cite.
 """
 
 from __future__ import annotations
@@ -20,16 +22,19 @@ from sources.models import Source, SourceMerge
 @require_GET
 @public_page
 def source_detail(request, pk):
-    """A source's page; the ID of a source merged away redirects to the one it became."""
+    """A source's page, if a live version cites it; the ID of a source merged away
+    redirects to the one it became (if that has a page)."""
     source = Source.objects.select_related("publisher").filter(pk=pk).first()
     if source is None:
         merge = SourceMerge.objects.select_related("kept").filter(merged_id=pk).first()
-        if merge is None:
+        if merge is None or not citing_versions(merge.kept).exists():
             raise Http404("No source with that ID.")
         return redirect(merge.kept, permanent=True)
     page = Paginator(citing_versions(source), settings.FACTUALLY_REPORTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    if not page.paginator.count:  # counted for the page anyway: no query of its own
+        raise Http404("No source with that ID.")
     return render(
         request,
         "sources/detail.html",

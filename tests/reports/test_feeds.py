@@ -184,7 +184,7 @@ def test_verdict_feed_lists_the_live_reports_with_that_verdict_only(client):
 
 @pytest.mark.urls("tests.reports.listing_urls")
 def test_topic_and_verdict_feeds_link_to_their_pages_once_these_exist(client):
-    make_topic(name="Health", slug="health")
+    published(topics=[make_topic(name="Health", slug="health")])
 
     assert parse(client, "/topics/health/feed/").feed.link == "http://testserver/topics/health/"
     assert parse(client, "/verdicts/false/feed/").feed.link == "http://testserver/verdicts/false/"
@@ -192,7 +192,7 @@ def test_topic_and_verdict_feeds_link_to_their_pages_once_these_exist(client):
 
 @pytest.mark.urls("tests.reports.no_listing_urls")
 def test_topic_and_verdict_feeds_link_home_and_to_the_scale_while_they_have_no_page(client):
-    make_topic(name="Health", slug="health")
+    published(topics=[make_topic(name="Health", slug="health")])
 
     assert parse(client, "/topics/health/feed/").feed.link == "http://testserver/"
     assert parse(client, "/verdicts/false/feed/").feed.link == "http://testserver/rating-scale/"
@@ -205,10 +205,19 @@ def test_feeds_of_unknown_topics_and_verdicts_are_not_found(client, url):
     assert client.get(url).status_code == 404
 
 
-def test_an_empty_topic_feed_is_a_valid_feed(client):
-    make_topic(name="Quiet", slug="quiet")
+@pytest.mark.parametrize("url", ["/topics/quiet/feed/", "/topics/quiet/feed/atom/"])
+def test_a_topic_without_live_reports_has_no_feed_as_it_has_no_page(client, url):
+    topic = make_topic(name="Quiet", slug="quiet", description="Only drafts so far.")
+    make_report().topics.add(topic)
 
-    feed = parse(client, "/topics/quiet/feed/")
+    response = client.get(url)
+
+    assert response.status_code == 404
+    assert "Only drafts so far." not in response.content.decode()
+
+
+def test_an_empty_verdict_feed_is_a_valid_feed(client):
+    feed = parse(client, "/verdicts/false/feed/")
 
     assert feed.bozo == 0
     assert feed.entries == []

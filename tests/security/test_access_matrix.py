@@ -302,7 +302,11 @@ ROUTES: dict[str, list[Case]] = {
     "suggest/thanks/": [Case(lambda w: "/suggest/thanks/", everyone())],
     "sources/<int:pk>/": [
         Case(lambda w: f"/sources/{w.source.pk}/", everyone()),
-        Case(lambda w: f"/sources/{w.hidden_source.pk}/", everyone(), "cited by drafts only"),
+        Case(
+            lambda w: f"/sources/{w.hidden_source.pk}/",
+            everyone(404),
+            "cited by hidden reports only",
+        ),
     ],
     "methodology/": [Case(lambda w: "/methodology/", everyone())],
     "about/": [Case(lambda w: "/about/", everyone())],

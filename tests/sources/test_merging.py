@@ -199,6 +199,7 @@ def test_the_merge_is_recorded_with_every_field_of_the_duplicate(curator):
 
 def test_the_merged_id_redirects_to_the_kept_source(client, curator):
     kept, duplicate = make_source(), make_source()
+    publish_now(citing(kept))  # only a cited source has a public page
     merged_id = duplicate.pk
 
     merging.merge(kept, duplicate, by=curator)
@@ -214,6 +215,7 @@ def test_redirects_follow_a_source_merged_again(client, curator):
     merging.merge(second, first, by=curator)
 
     merging.merge(third, second, by=curator)
+    publish_now(citing(third))
 
     assert SourceMerge.objects.filter(kept=third).count() == 2
     response = client.get(f"/sources/{first_id}/")

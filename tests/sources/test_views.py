@@ -26,6 +26,12 @@ def cite(source, **fields):
     return report
 
 
+def cited(source: Source) -> Source:
+    """`source`, cited by a live report: only such sources have a public page."""
+    publish_now(cite(source))
+    return source
+
+
 def test_the_source_page_shows_its_citation_details(client):
     source = make_source(
         title="Global temperature record",
@@ -41,6 +47,7 @@ def test_the_source_page_shows_its_citation_details(client):
         archive_date=datetime.date(2025, 1, 9),
         notes="Curator-only: the author emailed us privately.",
     )
+    cited(source)
 
     response = client.get(f"/sources/{source.pk}/")
 
@@ -71,10 +78,12 @@ def test_get_absolute_url_is_the_public_page():
 
 @pytest.mark.parametrize("url_status", [Source.UrlStatus.UNFIT, Source.UrlStatus.USURPED])
 def test_an_unfit_or_usurped_original_is_not_linked_only_the_archive(client, url_status):
-    source = make_source(
-        url="https://usurped.example/page",
-        url_status=url_status,
-        archive_url="https://web.archive.org/web/2020/https://usurped.example/page",
+    source = cited(
+        make_source(
+            url="https://usurped.example/page",
+            url_status=url_status,
+            archive_url="https://web.archive.org/web/2020/https://usurped.example/page",
+        )
     )
 
     content = client.get(source.get_absolute_url()).content.decode()
@@ -86,7 +95,7 @@ def test_an_unfit_or_usurped_original_is_not_linked_only_the_archive(client, url
 
 
 def test_an_unfit_original_without_archive_is_not_linked_either(client):
-    source = make_source(url="https://unfit.example/page", url_status=Source.UrlStatus.UNFIT)
+    source = cited(make_source(url="https://unfit.example/page", url_status=Source.UrlStatus.UNFIT))
 
     response = client.get(source.get_absolute_url())
 
@@ -95,10 +104,12 @@ def test_an_unfit_original_without_archive_is_not_linked_either(client):
 
 
 def test_a_dead_original_is_still_linked_with_its_archive(client):
-    source = make_source(
-        url="https://dead.example/page",
-        url_status=Source.UrlStatus.DEAD,
-        archive_url="https://archive.example/dead",
+    source = cited(
+        make_source(
+            url="https://dead.example/page",
+            url_status=Source.UrlStatus.DEAD,
+            archive_url="https://archive.example/dead",
+        )
     )
 
     content = client.get(source.get_absolute_url()).content.decode()
@@ -140,16 +151,17 @@ def test_a_report_citing_the_source_twice_is_listed_once(client):
     assert text.count("Cites it twice.") == 1
 
 
-def test_an_uncited_source_says_so(client):
-    source = make_source()
+def test_a_source_no_live_report_cites_has_no_page(client):
+    source = make_source(title="Library only")
 
-    assert "No published fact-check cites this source" in page_text(
-        client.get(source.get_absolute_url())
-    )
+    response = client.get(source.get_absolute_url())
+
+    assert response.status_code == 404
+    assert "Library only" not in response.content.decode()
 
 
 def test_a_retired_source_says_so_with_the_reason(client, curator):
-    source = make_source()
+    source = cited(make_source())
     retiring.retire(source, by=curator, reason="The study was retracted by the journal.")
 
     text = page_text(client.get(source.get_absolute_url()))
@@ -159,13 +171,13 @@ def test_a_retired_source_says_so_with_the_reason(client, curator):
 
 
 def test_an_active_source_has_no_retirement_notice(client):
-    source = make_source()
+    source = cited(make_source())
 
     assert "retired" not in page_text(client.get(source.get_absolute_url()))
 
 
 def test_a_merged_source_id_redirects_permanently_to_the_kept_source(client, curator):
-    kept = make_source()
+    kept = cited(make_source())
     duplicate = make_source()
     merged_id = duplicate.pk
     merging.merge(kept, duplicate, by=curator)
@@ -204,10 +216,10 @@ def test_the_source_page_runs_a_fixed_number_of_queries(
     assert response.content.decode().count('class="report-card"') == count
 
 
-def test_the_redirect_runs_two_queries(client, django_assert_num_queries):
-    kept, duplicate = make_source(), make_source()
+def test_the_redirect_runs_three_queries(client, django_assert_num_queries):
+    kept, duplicate = cited(make_source()), make_source()
     merged_id = duplicate.pk
     merging.merge(kept, duplicate, by=make_user("someone"))
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert client.get(f"/sources/{merged_id}/").status_code == 301
