@@ -52,7 +52,7 @@ def login_client_address(request) -> str | None:
     The same rule as the reader forms' rate limit (`FACTUALLY_TRUSTED_PROXY_COUNT`): an
     IPv6 client by its /64, stored as that network's address (axes keeps an IP field).
     """
-    from reports.feedback import client_address  # a model module: import once apps are ready
+    from reports.public.feedback import client_address  # a model module: import once apps are ready
 
     address = client_address(request)
     if address == "unknown":

@@ -6,7 +6,7 @@ from django.contrib.flatpages import views as flatpage_views
 from django.urls import include, path
 
 from factually import ceiling, health
-from reports import sitemaps
+from reports.public import sitemaps
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -33,5 +33,5 @@ urlpatterns = [
     # What is down, for load balancers and monitoring: no login, never cached.
     path("healthz", health.healthz, name="healthz"),
     path("sources/", include("sources.urls")),
-    path("", include("reports.urls")),
+    path("", include("reports.public.urls")),
 ]

@@ -1,7 +1,7 @@
 """Fast public pages: validators, CDN headers and a shared page cache kept fresh by publishing.
 
-Every public view is wrapped in `public_page` (listed in reports/views.py, reports/feeds.py,
-reports/sitemaps.py and sources/views.py). For an anonymous GET it
+Every public view is wrapped in `public_page` (listed in reports/public/views.py,
+reports/public/feeds.py, reports/public/sitemaps.py and sources/views.py). For an anonymous GET it
 
 - answers `If-None-Match` / `If-Modified-Since` with 304 before the view runs: the validators
   come from *generations*, counters in the shared cache (one cache lookup);

@@ -7,9 +7,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from reports import citations, dashboard
+from reports import citations
 from reports.content import ReportContent
 from reports.models import PublishedVersion
+from reports.newsroom import dashboard
 
 # `_body.html` writes this between the report's text and its reference list, so the page
 # can show the follow-up questions (whose links are live) between the two parts.

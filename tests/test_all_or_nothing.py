@@ -19,10 +19,11 @@ from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.utils import timezone
 
-from reports import archive, importing, jsonformat, workflow
+from reports import workflow
 from reports.content import ReportContent
+from reports.formats import archive, importing, jsonformat
+from reports.formats.textformat import export_text
 from reports.models import ChangeKind, Reference, Report
-from reports.textformat import export_text
 from sources import interchange, merging
 from sources.models import Publisher, Source, SourceMerge
 from tests.conftest import make_publisher, make_report, make_source, make_topic, publish_now

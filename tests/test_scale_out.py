@@ -35,7 +35,8 @@ import httpx
 import pytest
 from django.db import connection
 
-from reports import feedback, roles, workflow
+from reports import roles, workflow
+from reports.public import feedback
 from tests.conftest import make_report, make_user, publish_now, shown_approval
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -315,7 +316,7 @@ def test_a_session_begun_on_one_server_is_valid_on_the_other(servers):
 
 
 def _window() -> int:
-    """The rate limit's current window (reports.feedback counts in fixed windows)."""
+    """The rate limit's current window (reports.public.feedback counts in fixed windows)."""
     return int(time.time() // feedback.RATE_WINDOW)
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from reports import workflow
-from reports.importing import import_report
+from reports.formats.importing import import_report
 from reports.models import Reference, Report, Topic, Verdict
 from sources.models import Publisher, Source
 from sources.normalisation import normalise_url

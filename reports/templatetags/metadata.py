@@ -8,7 +8,7 @@ from django import template
 from django.conf import settings
 from django.utils.html import format_html
 
-from reports import structured_data
+from reports.public import structured_data
 
 register = template.Library()
 

@@ -2,14 +2,14 @@
 
 from django import template
 
-from reports import dashboard
+from reports.newsroom import dashboard
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def newsroom_panels(context) -> list[dashboard.Panel]:
-    """The panels (`reports.dashboard.Panel`) for the request's user; none without access."""
+    """The dashboard panels (`Panel`) for the request's user; none without access."""
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     if user is None:

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from reports import roles
 from reports.content import ReportContent
+from reports.formats.textformat import export_text
 from reports.models import Report
-from reports.textformat import export_text
 from tests.conftest import make_user
 from tests.reports.test_textformat import EXAMPLE
 

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 
 from factually import urls as site_urls
-from reports import urls as report_urls
+from reports.public import urls as report_urls
 
 
 def listing(request, slug):

@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from factually import urls as site_urls
-from reports import urls as report_urls
+from reports.public import urls as report_urls
 
 _reports = [
     pattern

@@ -10,8 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from reports import archive, workflow
-from reports.jsonformat import JsonFormatError
+from reports import workflow
+from reports.formats import archive
+from reports.formats.jsonformat import JsonFormatError
 from reports.models import (
     ChangeKind,
     FollowUpQuestion,

@@ -13,8 +13,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 
-from reports import archive
-from reports.jsonformat import JsonFormatError
+from reports.formats import archive
+from reports.formats.jsonformat import JsonFormatError
 from reports.models import PublishedVersion, Report, Section, Topic, Verdict
 from sources.models import Publisher, Source, SourceMerge
 from tests.reports.test_archive import empty_the_newsroom, export, newsroom  # noqa: F401

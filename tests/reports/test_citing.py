@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from reversion.models import Version
 
-from reports import citing, roles
+from reports import roles
 from reports.models import Reference, Report
+from reports.newsroom import citing
 from sources import retiring
 from sources.models import Publisher, PublisherDomain, Source
 from tests.conftest import make_publisher, make_report, make_source, make_user, publish_now

@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reports import dashboard, roles, workflow
+from reports import roles, workflow
 from reports.models import Report, Transition, Verdict
+from reports.newsroom import dashboard
 from tests.conftest import make_report, make_user, publish_now
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from reports import feedback, roles, workflow
+from reports import roles, workflow
 from reports.models import ReaderMessage
+from reports.public import feedback
 from tests.conftest import make_report, make_user, publish_now
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,9 @@ import xml.etree.ElementTree as ET
 import feedparser
 import pytest
 
-from reports import feeds, workflow
+from reports import workflow
 from reports.models import Verdict
+from reports.public import feeds
 from tests.conftest import make_report, make_topic, publish_now
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from reports import publishing
-from reports.generating import generate
+from reports.demo.generating import generate
 from reports.models import PublishedVersion, Report
 
 pytestmark = pytest.mark.django_db

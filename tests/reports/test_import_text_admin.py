@@ -13,8 +13,8 @@ from django.urls import reverse
 from reversion.models import Version
 
 from reports.content import ReportContent
+from reports.formats.textformat import export_text
 from reports.models import Report
-from reports.textformat import export_text
 from tests.reports.test_layouts import CUT_OFF, OLDER
 from tests.reports.test_textformat import EXAMPLE
 

@@ -12,9 +12,9 @@ from reversion.models import Version
 
 from reports import publishing
 from reports.content import ReportContent
-from reports.importing import import_report, import_text, preview_import
+from reports.formats.importing import import_report, import_text, preview_import
+from reports.formats.textformat import TextFormatError, export_text
 from reports.models import FollowUpQuestion, Reference, Report, Section
-from reports.textformat import TextFormatError, export_text
 from tests.conftest import make_report, publish_now
 from tests.reports.test_textformat import EXAMPLE, EXAMPLE_PATH, MALFORMED
 

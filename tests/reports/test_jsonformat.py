@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from reports import jsonformat, workflow
-from reports.jsonformat import JsonFormatError, export_document, export_json, import_json
+from reports import workflow
+from reports.formats import jsonformat
+from reports.formats.jsonformat import JsonFormatError, export_document, export_json, import_json
 from reports.models import (
     FollowUpQuestion,
     PublishedVersion,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from reports import citations
 from reports.content import ReportContent
-from reports.textformat import (
+from reports.formats.textformat import (
     DISCLAIMER,
     LAYOUT,
     OLDER_LAYOUT,

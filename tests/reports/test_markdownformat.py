@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reports import citations
-from reports.markdownformat import cited, escape, export_markdown, footnote
+from reports.formats.markdownformat import cited, escape, export_markdown, footnote
 from reports.models import Report, Section
 from sources.models import Source
 from tests.conftest import make_publisher, make_report, make_source, make_topic, publish_now

@@ -14,8 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reports import dashboard, roles, workflow
+from reports import roles, workflow
 from reports.models import ChangeKind, PublishedVersion, Report
+from reports.newsroom import dashboard
 from sources.models import Source
 from tests.conftest import make_report, make_source, make_user, shown_approval
 from tests.reports.test_admin import change_form_data

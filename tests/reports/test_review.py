@@ -9,8 +9,9 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports import citations, drafting, review
+from reports import citations
 from reports.models import FollowUpQuestion, Reference, Report, Section, Verdict
+from reports.newsroom import drafting, review
 from tests.conftest import make_report, make_source, publish_now
 
 on_postgresql = pytest.mark.skipif(

@@ -1,4 +1,4 @@
-"""Lists of published verdicts: search, filters, topic and verdict pages (reports/search.py).
+"""Lists of published verdicts: search, filters, topic and verdict pages (reports/public/search.py).
 
 Ranking, stemming, typo tolerance and headlines are PostgreSQL's: those tests are skipped on
 SQLite, which has its own test of the simpler search it gets instead.
@@ -14,8 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reports import search, workflow
+from reports import workflow
 from reports.models import Section, Verdict
+from reports.public import search
 from tests.conftest import make_report, make_topic, publish_now
 from tests.reports.test_caching import commit_earlier_changes
 

@@ -9,8 +9,9 @@ import extruct
 import pytest
 from django.urls import reverse
 
-from reports import structured_data, workflow
+from reports import workflow
 from reports.models import Verdict
+from reports.public import structured_data
 from tests.conftest import make_report, make_topic, publish_now
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from reports import citations
 from reports.content import QuestionContent, ReferenceContent, ReportContent, SectionContent
-from reports.textformat import (
+from reports.formats.textformat import (
     BULLETS,
     QUESTIONS_HEADING,
     TextFormatError,

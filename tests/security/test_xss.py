@@ -450,9 +450,9 @@ AUTOESCAPE_OFF = {
 MARK_SAFE = {
     "reports/citations.py": 1,  # nh3's output, from its allow-list of tags and attributes
     "reports/rendering.py": 2,  # the body frozen at publishing from citations.render
-    "reports/review.py": 3,  # uncited highlights and diffs, built from escaped text
-    "reports/structured_data.py": 1,  # JSON-LD with <, > and & escaped
-    "reports/search.py": 1,  # escaped snippets with our own <mark> tags
+    "reports/newsroom/review.py": 3,  # uncited highlights and diffs, built from escaped text
+    "reports/public/structured_data.py": 1,  # JSON-LD with <, > and & escaped
+    "reports/public/search.py": 1,  # escaped snippets with our own <mark> tags
 }
 CODE_DIRS = ["factually", "reports", "sources"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from reports import archive
+from reports.formats import archive
 
 
 class Command(BaseCommand):

@@ -10,10 +10,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.content import ReportContent
-from reports.exporting import FORMATS
-from reports.jsonformat import live_version
+from reports.formats.exporting import FORMATS
+from reports.formats.jsonformat import live_version
+from reports.formats.textformat import export_text
 from reports.models import PublishedVersion, Report
-from reports.textformat import export_text
 
 
 class Command(BaseCommand):

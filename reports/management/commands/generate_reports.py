@@ -5,7 +5,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from reports.generating import generate
+from reports.demo.generating import generate
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ Into an empty database only (freshly migrated), in one transaction, keeping ever
 database that has reports, sources or publishers is refused, as is an archive with a
 problem or an invalid object (each problem is printed as ``FILE: JSON path: message``, and
 the command exits with status 1), and nothing is saved. Published HTML is rendered again
-from each version's content, never read from the file (see `reports.archive`).
+from each version's content, never read from the file (see `reports.formats.archive`).
 """
 
 import sys
@@ -13,8 +13,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from reports import archive
-from reports.jsonformat import JsonFormatError
+from reports.formats import archive
+from reports.formats.jsonformat import JsonFormatError
 
 
 class Command(BaseCommand):

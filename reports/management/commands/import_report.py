@@ -1,9 +1,9 @@
 """`manage.py import_report PATH [PATH ...]`: import reports as drafts, in bulk.
 
 A path is a file or a folder, searched recursively for ``*.txt`` (the plain-text layout,
-`reports.importing`) and ``*.json`` (`reports.jsonformat.import_json`, when that module is
-installed). Each file is imported in its own transaction, so one file that cannot be read
-neither stops the others nor leaves half a report behind. The command shows a progress bar
+`reports.formats.importing`) and ``*.json`` (`reports.formats.jsonformat.import_json`, when
+that module is installed). Each file is imported in its own transaction, so one file that
+cannot be read neither stops the others nor leaves half a report behind. The command shows a progress bar
 on a terminal, ends with a summary ("12 imported, 2 refused") listing each refused file as
 ``file:line: reason``, and exits non-zero if any file was refused.
 """
@@ -21,11 +21,11 @@ from django.db import transaction
 from tqdm import tqdm
 
 from reports import contributing
-from reports.importing import import_text
+from reports.formats.importing import import_text
+from reports.formats.textformat import TextFormatError
 from reports.models import Report
-from reports.textformat import TextFormatError
 
-JSON_MODULE = "reports.jsonformat"
+JSON_MODULE = "reports.formats.jsonformat"
 
 
 class Refused(Exception):
@@ -180,7 +180,7 @@ def _json_available() -> bool:
 
 
 def _json_module():
-    """`reports.jsonformat`, imported only when a JSON file is met; None if not installed."""
+    """`reports.formats.jsonformat`, imported when a JSON file is met; None if not installed."""
     if not _json_available():
         return None
     return importlib.import_module(JSON_MODULE)

@@ -1,8 +1,8 @@
 """Exporting a published version: the formats, and the HTTP responses that serve them.
 
 One place for the admin's export links, the public ``/reports/<slug>.json`` and
-``manage.py export_report``: JSON (`reports.jsonformat`), Markdown
-(`reports.markdownformat`) and the plain-text layout (`reports.textformat`).
+``manage.py export_report``: JSON (`reports.formats.jsonformat`), Markdown
+(`reports.formats.markdownformat`) and the plain-text layout (`reports.formats.textformat`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from django.http import HttpResponse
 
-from reports import jsonformat, markdownformat
 from reports.content import ReportContent
+from reports.formats import jsonformat, markdownformat
+from reports.formats.textformat import export_text
 from reports.models import PublishedVersion
-from reports.textformat import export_text
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """A published report as Markdown, with its references as footnotes.
 
-Written from the report's JSON document (`reports.jsonformat.export_document`), so it says
+Written from the report's JSON document (`reports.formats.jsonformat.export_document`), so it says
 exactly what the JSON export says::
 
     # <claim>
@@ -37,9 +37,9 @@ import datetime
 import re
 
 from reports import citations
-from reports.jsonformat import export_document
+from reports.formats.jsonformat import export_document
+from reports.formats.textformat import MONTHS, QUESTIONS_HEADING, SUMMARY_HEADING, format_date
 from reports.models import PublishedVersion
-from reports.textformat import MONTHS, QUESTIONS_HEADING, SUMMARY_HEADING, format_date
 
 CONTENT_TYPE = "text/markdown; charset=utf-8"
 CHANGE_WORDS = {"correction": "Corrected", "update": "Updated", "clarification": "Clarified"}

@@ -1,7 +1,7 @@
 """The admin's "Import from text" page: paste (or upload) a report, preview it, confirm.
 
 Nothing is saved before the editor confirms. The preview carries the text to the confirm
-step inside the form, where it is read again (`reports.importing`) and saved: no text is
+step inside the form, where it is read again (`reports.formats.importing`) and saved: no text is
 kept on the server between the two requests, so any app server can finish an import.
 The text is the editor's own, so it travels as it is: confirming an altered text imports
 what it says now, through the same reading and checks.
@@ -17,8 +17,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
-from reports import citations, importing, textformat
-from reports.textformat import TextFormatError
+from reports import citations
+from reports.formats import importing, textformat
+from reports.formats.textformat import TextFormatError
 
 # A report is a few dozen kilobytes; the text must also fit back in the confirm form,
 # under DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default). Larger: manage.py import_report.

@@ -48,7 +48,7 @@ from sources.models import Source, SourceMerge
 
 SCHEMA = "factually.report/1"
 # The JSON Schema of SCHEMA (draft 2020-12), for validators outside this code.
-SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "report-v1.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema" / "report-v1.json"
 CONTENT_TYPE = "application/json; charset=utf-8"
 
 # Report-level keys: what a document must have, and what it may have besides.

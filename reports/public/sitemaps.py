@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from reports.caching import public_page
-from reports.feeds import optional_url
 from reports.models import PublishedVersion, Topic, Verdict
+from reports.public.feeds import optional_url
 
 
 class _RequestSitemap(Sitemap):

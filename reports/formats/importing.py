@@ -1,7 +1,7 @@
 """Importing a report from the plain-text layout as a new draft.
 
 The one service behind `manage.py import_report`, the admin's "Import from text" page and
-the demo loader: read first (`reports.textformat.read_text`), then save everything in one
+the demo loader: read first (`reports.formats.textformat.read_text`), then save everything in one
 transaction, so a text that cannot be read leaves nothing behind.
 
 `preview_import` reads without saving: the admin shows it before the editor confirms.
@@ -22,9 +22,9 @@ from django.utils.text import slugify
 
 from reports import contributing
 from reports.content import ReportContent
+from reports.formats.textformat import read_text
 from reports.models import FollowUpQuestion, PublishedVersion, Reference, Report, Section
 from reports.publishing import Problem, check_content
-from reports.textformat import read_text
 
 # Long enough to tell reports apart, short enough for a readable URL.
 SLUG_LENGTH = 80
@@ -52,7 +52,7 @@ class ImportResult:
 def preview_import(text: str, *, filename: str = "<text>", partial: bool = False) -> ImportResult:
     """What importing `text` would create, saving nothing.
 
-    Raises `reports.textformat.TextFormatError` if the text cannot be read; without
+    Raises `reports.formats.textformat.TextFormatError` if the text cannot be read; without
     `partial`, also if it stops early, naming the line where it stops making sense.
     """
     reading = read_text(text, filename=filename, partial=partial)

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from reports import exporting, search, structured_data
 from reports.caching import public_page
+from reports.formats import exporting
 from reports.models import ChangeKind, PublishedVersion, Topic, Verdict
+from reports.public import search, structured_data
 from reports.rendering import page_context
 
 # How readers are told what a republication did: "Corrected on 3 March 2026: …".
@@ -41,7 +42,7 @@ def home(request):
     return render(request, "reports/home.html", {"page": results.page, "results": results})
 
 
-# Lists of published verdicts, filtered and searched (reports/search.py). htmx asks for the
+# Lists of published verdicts, filtered and searched (reports/public/search.py). htmx asks for the
 # results only; the same address without htmx, or restoring history, gets the whole page.
 LIST_VARY = ("HX-Request", "HX-History-Restore-Request")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import feedback_views, feeds, views
+from reports.public import feedback_views, feeds, views
 
 app_name = "reports"
 
@@ -10,13 +10,13 @@ urlpatterns = [
     path("topics/<slug:slug>/", views.topic_reports, name="topic"),
     path("verdicts/<slug:slug>/", views.verdict_reports, name="verdict"),
     path("reports/<slug:slug>/", views.report_detail, name="detail"),
-    # The live version as a factually.report/1 document (reports/jsonformat.py).
+    # The live version as a factually.report/1 document (reports/formats/jsonformat.py).
     path("reports/<slug:slug>.json", views.report_json, name="detail_json"),
     path("reports/<slug:slug>/history/", views.report_history, name="history"),
     path("reports/<slug:slug>/versions/<int:number>/", views.report_version, name="version"),
     path("verdicts.css", views.verdict_styles, name="verdict_styles"),
     path("rating-scale/", views.rating_scale, name="rating_scale"),
-    # Feeds (reports/feeds.py): RSS and Atom, latest and per topic or verdict; ClaimReview JSON.
+    # Feeds (reports/public/feeds.py): RSS and Atom, latest, per topic or verdict; ClaimReview JSON.
     path("feeds/latest/rss/", feeds.LatestReportsFeed(), name="feed_rss"),
     path("feeds/latest/atom/", feeds.LatestReportsAtomFeed(), name="feed_atom"),
     path("feeds/claimreview.json", feeds.claimreview_feed, name="claimreview_feed"),

@@ -24,7 +24,7 @@ there is none. Not in the archive: accounts, revision history, reader messages, 
 logs, flat pages. A database backup (``pg_dump``, see the README) keeps everything; the
 archive is its portable complement, readable by any tool and by any database Django runs on.
 
-An archive is untrusted input. Documents are read as `reports.jsonformat` reads a report,
+An archive is untrusted input. Documents are read as `reports.formats.jsonformat` reads a report,
 then every object is checked as the forms check it (field validators, lengths, choices,
 slugs, colours; links must be http or https web addresses), within the archive (every ID
 named is in it, unique values are unique) and for what it makes public (only a live
@@ -51,7 +51,7 @@ from django.utils import timezone
 
 from reports import publishing
 from reports.content import ReportContent
-from reports.jsonformat import JsonFormatError
+from reports.formats.jsonformat import JsonFormatError
 from reports.models import (
     FollowUpQuestion,
     PublishedVersion,

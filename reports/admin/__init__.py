@@ -21,22 +21,10 @@ from django.utils.timezone import localtime
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from reports import (
-    caching,
-    citing,
-    contributing,
-    drafting,
-    exporting,
-    jsonformat,
-    locking,
-    publishing,
-    review,
-    revisions,
-    structured_data,
-    workflow,
-    workflow_forms,
-)
-from reports.importing_admin import ImportTextMixin
+from reports import caching, contributing, locking, publishing, revisions, workflow
+from reports.admin import workflow_forms
+from reports.admin.importing import ImportTextMixin
+from reports.formats import exporting, jsonformat
 from reports.models import (
     FollowUpQuestion,
     PublishedVersion,
@@ -47,6 +35,8 @@ from reports.models import (
     Topic,
     Verdict,
 )
+from reports.newsroom import citing, drafting, review
+from reports.public import structured_data
 from reports.rendering import page_context
 from sources.models import Source
 
@@ -553,7 +543,7 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
         }
         return self._partial_response(request, "admin/reports/report/similar.html", context)
 
-    # Citing a source from the change form; the logic lives in reports.citing.
+    # Citing a source from the change form; the logic lives in reports.newsroom.citing.
 
     def cite_view(self, request, object_id):
         """GET finds sources (`?q=`) or resolves a pasted URL; POST cites one.

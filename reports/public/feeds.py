@@ -23,9 +23,9 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
-from reports import structured_data
 from reports.caching import public_page
 from reports.models import PublishedVersion, Topic, Verdict
+from reports.public import structured_data
 
 # How many reports the RSS and Atom feeds carry: the most recently (re)published.
 FEED_ITEMS = 30

@@ -15,9 +15,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from reports import feedback
-from reports.feedback_forms import ClaimSuggestionForm, ErrorReportForm
 from reports.models import PublishedVersion
+from reports.public import feedback
+from reports.public.forms import ClaimSuggestionForm, ErrorReportForm
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Reports in and out: the text layout, JSON, Markdown and the archive; import and export."""

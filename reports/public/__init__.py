@@ -1,0 +1,1 @@
+"""What readers see: report pages, lists and search, feeds, sitemaps, structured data, feedback."""
