@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from reports.importing import import_text
+from reports.importing import MAX_IMPORT_SIZE, import_text, too_large
 from reports.models import Report
 from reports.textformat import TextFormatError
 
@@ -152,9 +152,19 @@ def _files(name: str) -> list[Path]:
 
 
 def _read(path: Path) -> str:
-    """The file's text, or Refused naming the file; never a traceback."""
+    """The file's text, or Refused naming the file; never a traceback.
+
+    A file over MAX_IMPORT_SIZE is refused before it is read whole: by its size, and by
+    reading at most one byte more than the limit (a file may grow, or be a pipe).
+    """
     try:
-        data = path.read_bytes()
+        refusal = too_large(str(path), path.stat().st_size)
+        if refusal:
+            raise Refused(refusal)
+        with path.open("rb") as file:
+            data = file.read(MAX_IMPORT_SIZE + 1)
+            if len(data) > MAX_IMPORT_SIZE:
+                raise Refused(f"{path}: too large (over {MAX_IMPORT_SIZE:,} bytes)")
     except OSError as error:
         raise Refused(f"{path}: cannot read the file ({error.strerror}).") from None
     try:
