@@ -201,23 +201,36 @@ def marker_groups(text: str) -> list[MarkerGroup]:
             text, line_starts, line_ends, first_line
         ):
             first_line += 1
+        # Where each content line starts in the text, found once per line: searching again
+        # for every group would take time in the square of a long line's length.
+        line_offsets: dict[int, int] = {}
         for child in token.children or ():
             if child.type != "citation_group":
                 continue
             start, end = child.meta["span"]
             index = bisect.bisect_right(content_starts, start) - 1
             line_start = content_starts[index]
-            line_end = content.find("\n", line_start)
-            content_line = content[line_start : line_end if line_end >= 0 else len(content)]
-            number = first_line + index
-            source_line = _source_line(text, line_starts, line_ends, number)
-            shift = source_line.rfind(content_line)
-            if shift < 0:  # a tab in the indentation, partly expanded into spaces
-                unexpanded = content_line.lstrip(" ")
-                shift = source_line.rfind(unexpanded) - (len(content_line) - len(unexpanded))
-            offset = line_starts[number] + shift + (start - line_start)
+            if index not in line_offsets:
+                line_offsets[index] = _line_offset(
+                    text, line_starts, line_ends, first_line + index, content, line_start
+                )
+            offset = line_offsets[index] + (start - line_start)
             groups.append(MarkerGroup(offset, offset + end - start, tuple(child.meta["numbers"])))
     return groups
+
+
+def _line_offset(
+    text: str, starts: list[int], ends: list[int], number: int, content: str, line_start: int
+) -> int:
+    """Where in `text` the content line starting at `line_start` of `content` begins."""
+    line_end = content.find("\n", line_start)
+    content_line = content[line_start : line_end if line_end >= 0 else len(content)]
+    source_line = _source_line(text, starts, ends, number)
+    shift = source_line.rfind(content_line)
+    if shift < 0:  # a tab in the indentation, partly expanded into spaces
+        unexpanded = content_line.lstrip(" ")
+        shift = source_line.rfind(unexpanded) - (len(content_line) - len(unexpanded))
+    return starts[number] + shift
 
 
 def _source_line(text: str, starts: list[int], ends: list[int], number: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reversion
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -12,13 +12,39 @@ from django.utils import timezone
 
 from sources.models import Source
 
+# The longest text each editor field takes: far beyond what a newsroom writes, small enough
+# that the parser, renderer, review aids and admin pages stay fast at the limit (README,
+# "Pathological text"). Forms, the text and JSON imports and archives all read these limits
+# from the fields' max_length.
+SUMMARY_LENGTH = 20_000
+SECTION_LENGTH = 50_000
+CONCLUSION_LENGTH = 20_000
+NOTE_LENGTH = 10_000
+DESCRIPTION_LENGTH = 5_000
+
+
+def limited(length: int, help_text: str = "") -> dict:
+    """Field options for a TextField of at most `length` characters, said in its help text.
+
+    A TextField's max_length limits only its form field; the validator makes model
+    validation (imports, archives) refuse longer text too.
+    """
+    said = f"At most {length:,} characters."
+    return {
+        "max_length": length,
+        "validators": [MaxLengthValidator(length)],
+        "help_text": f"{help_text} {said}" if help_text else said,
+    }
+
 
 class Verdict(models.Model):
     """One step of the rating scale, curated in the admin."""
 
     name = models.CharField(max_length=60, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
-    definition = models.TextField(help_text="Shown to readers on the rating scale.")
+    definition = models.TextField(
+        **limited(DESCRIPTION_LENGTH, "Shown to readers on the rating scale.")
+    )
     order = models.PositiveSmallIntegerField(default=0, help_text="Position on the scale.")
     colour = models.CharField(
         max_length=7,
@@ -62,7 +88,7 @@ class TopicQuerySet(models.QuerySet):
 class Topic(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, **limited(DESCRIPTION_LENGTH))
 
     objects = TopicQuerySet.as_manager()
 
@@ -108,10 +134,10 @@ class Report(models.Model):
     summary = models.TextField(
         "executive summary",
         blank=True,
-        help_text="Paragraphs separated by blank lines; cite with [1], [2]…",
+        **limited(SUMMARY_LENGTH, "Paragraphs separated by blank lines; cite with [1], [2]…"),
     )
     conclusion_heading = models.CharField(max_length=300, default="Conclusion", blank=True)
-    conclusion = models.TextField(blank=True)
+    conclusion = models.TextField(blank=True, **limited(CONCLUSION_LENGTH))
     topics = models.ManyToManyField(Topic, blank=True, related_name="reports")
     claimant = models.CharField(max_length=200, blank=True, help_text="Who made the claim.")
     claim_date = models.DateField("claim made on", null=True, blank=True)
@@ -268,7 +294,9 @@ class Section(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField(default=0)
     heading = models.CharField(max_length=300)
-    body = models.TextField(help_text="Paragraphs separated by blank lines; cite with [1], [2]…")
+    body = models.TextField(
+        **limited(SECTION_LENGTH, "Paragraphs separated by blank lines; cite with [1], [2]…")
+    )
 
     class Meta:
         ordering = ["position", "pk"]
@@ -467,7 +495,9 @@ class ReaderMessage(models.Model):
         blank=True,
         related_name="+",
     )
-    internal_note = models.TextField(blank=True, help_text="For the newsroom; never shown.")
+    internal_note = models.TextField(
+        blank=True, **limited(NOTE_LENGTH, "For the newsroom; never shown.")
+    )
     created_at = models.DateTimeField("received", auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

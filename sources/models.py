@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -17,6 +18,22 @@ from sources.normalisation import (
     normalise_url,
     parent_domains,
 )
+
+# The longest free text the library takes: far beyond real use (README, "Pathological text").
+AUTHORS_LENGTH = 5_000
+NOTES_LENGTH = 10_000
+REASON_LENGTH = 2_000
+
+
+def _limited(length: int, help_text: str = "") -> dict:
+    # As reports.models.limited (sources does not depend on reports): the validator makes
+    # model validation refuse longer text, not only the form.
+    said = f"At most {length:,} characters."
+    return {
+        "max_length": length,
+        "validators": [MaxLengthValidator(length)],
+        "help_text": f"{help_text} {said}" if help_text else said,
+    }
 
 
 class PublisherQuerySet(models.QuerySet):
@@ -129,7 +146,7 @@ class Source(models.Model):
         blank=True,
         related_name="sources",
     )
-    authors = models.TextField(blank=True, help_text="One author per line.")
+    authors = models.TextField(blank=True, **_limited(AUTHORS_LENGTH, "One author per line."))
     published_on = models.DateField("publication date", null=True, blank=True)
     accessed_on = models.DateField("access date", default=timezone.localdate)
     kind = models.CharField(max_length=32, choices=Kind, default=Kind.OTHER)
@@ -147,10 +164,12 @@ class Source(models.Model):
     url_status = models.CharField(
         "URL status", max_length=16, choices=UrlStatus, default=UrlStatus.LIVE
     )
-    notes = models.TextField("internal notes", blank=True, help_text="Never shown to readers.")
+    notes = models.TextField(
+        "internal notes", blank=True, **_limited(NOTES_LENGTH, "Never shown to readers.")
+    )
     status = models.CharField(max_length=16, choices=Status, default=Status.ACTIVE)
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
-    retired_reason = models.TextField("reason for retiring", blank=True)
+    retired_reason = models.TextField("reason for retiring", blank=True, **_limited(REASON_LENGTH))
     # Link health, written by sources.linkcheck.
     link_checked_at = models.DateTimeField(
         "link last checked", null=True, blank=True, editable=False

@@ -21,9 +21,6 @@ from reports import citations
 from reports.formats import importing, textformat
 from reports.formats.textformat import TextFormatError
 
-# A report is a few dozen kilobytes; the text must also fit back in the confirm form,
-# under DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default). Larger: manage.py import_report.
-MAX_TEXT_LENGTH = 1_000_000
 PASTED = "pasted text"
 # Lines shown around the one a refusal names.
 _CONTEXT_LINES = 2
@@ -34,7 +31,6 @@ class ImportTextForm(forms.Form):
         label="Text of the report",
         required=False,
         strip=False,
-        max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
         help_text="Paste the whole report: claim, “Checked on” date, executive summary, "
         "numbered sections, conclusion and follow-up questions (or the older layout starting "
@@ -57,10 +53,10 @@ class ImportTextForm(forms.Form):
         cleaned = super().clean()
         upload = cleaned.get("file")
         if upload is not None:
-            if upload.size > MAX_TEXT_LENGTH:
-                raise forms.ValidationError(
-                    "This file is too large to import here; use manage.py import_report."
-                )
+            # The same limit as manage.py import_report, said the same way, before reading.
+            refusal = importing.too_large(upload.name, upload.size)
+            if refusal:
+                raise forms.ValidationError(refusal)
             data = upload.read()
             try:
                 cleaned["text"] = data.decode("utf-8")
@@ -72,6 +68,11 @@ class ImportTextForm(forms.Form):
             cleaned["filename"] = upload.name
         elif not cleaned.get("text", "").strip():
             raise forms.ValidationError("Paste the text of a report, or choose a file.")
+        else:
+            name = cleaned.get("filename") or PASTED
+            refusal = importing.too_large(name, len(cleaned["text"].encode("utf-8")))
+            if refusal:
+                raise forms.ValidationError(refusal)
         cleaned["filename"] = cleaned.get("filename") or PASTED
         return cleaned
 

@@ -26,6 +26,9 @@ from reports.formats.textformat import read_text
 from reports.models import FollowUpQuestion, PublishedVersion, Reference, Report, Section
 from reports.publishing import Problem, check_content
 
+# The largest file or pasted text an import reads, in bytes: a report at every field's limit
+# is about a tenth of this. Checked before a file is read whole (README, "Importing reports").
+MAX_IMPORT_SIZE = 1_000_000
 # Long enough to tell reports apart, short enough for a readable URL.
 SLUG_LENGTH = 80
 # For a claim with no letters or digits slugify can keep (all punctuation, say).
@@ -47,6 +50,13 @@ class ImportResult:
     @property
     def reference_count(self) -> int:
         return len(self.content.references)
+
+
+def too_large(name: str, size: int) -> str | None:
+    """The refusal for an import of `size` bytes from `name`, or None if it may be read."""
+    if size <= MAX_IMPORT_SIZE:
+        return None
+    return f"{name}: too large ({size:,} bytes; the limit is {MAX_IMPORT_SIZE:,})"
 
 
 def preview_import(text: str, *, filename: str = "<text>", partial: bool = False) -> ImportResult:

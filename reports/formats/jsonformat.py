@@ -511,7 +511,9 @@ class _Reader:
         )
         report["verdict"] = self.verdict(data.get("verdict"))
         report["checked_on"] = self.date(data, "checked_on", "")
-        report["summary"] = self.text(data, "summary", "")
+        report["summary"] = self.text(
+            data, "summary", "", max_length=_max_length(Report, "summary")
+        )
         conclusion = None
         if "conclusion" in data:
             conclusion = self.object(data["conclusion"], "conclusion", required=("heading", "text"))
@@ -523,7 +525,9 @@ class _Reader:
                 max_length=_max_length(Report, "conclusion_heading"),
                 one_line=True,
             )
-            report["conclusion"] = self.text(conclusion, "text", "conclusion")
+            report["conclusion"] = self.text(
+                conclusion, "text", "conclusion", max_length=_max_length(Report, "conclusion")
+            )
 
         for index, section in enumerate(self.list(data, "sections", "")):
             path = f"sections[{index}]"
@@ -536,7 +540,8 @@ class _Reader:
                     blank=False,
                     one_line=True,
                 )
-                draft["sections"].append((heading, self.text(section, "body", path)))
+                body = self.text(section, "body", path, max_length=_max_length(Section, "body"))
+                draft["sections"].append((heading, body))
         for index, question in enumerate(self.list(data, "questions", "")):
             path = f"questions[{index}]"
             question = self.object(

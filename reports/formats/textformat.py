@@ -438,6 +438,12 @@ def _finish(reader: _Reader, draft: _Draft) -> TextReading:
         )
     for line, question in draft.questions:
         _check_length(reader, question, FollowUpQuestion, "question", "this question", line)
+    _check_block(reader, draft.summary, Report, "summary", "the executive summary")
+    for number, section in enumerate(sections, start=1):
+        what = f"the text of section {number}"
+        _check_block(reader, section.body, Section, "body", what)
+    if conclusion:
+        _check_block(reader, conclusion.body, Report, "conclusion", "the conclusion")
 
     blocks = [draft.summary, *(section.body for section in draft.sections)]
     numbers = sorted({number for block in blocks for number in reader.markers(block)})
@@ -794,6 +800,17 @@ def _check_length(reader: _Reader, value: str, model, field: str, what: str, lin
     if len(value) > limit:
         raise reader.error(
             f"{what} is too long: {len(value)} characters, at most {limit}", line=line
+        )
+
+
+def _check_block(reader: _Reader, block: _Block, model, field: str, what: str) -> None:
+    # Refused whole, never cut short: at the line where the text passes the limit.
+    limit = model._meta.get_field(field).max_length
+    if len(block.text) > limit:
+        passed = block.text.count("\n", 0, limit) + 1
+        line = block.file_line(min(passed, len(block.lines))) if block.lines else 1
+        raise reader.error(
+            f"{what} is too long: {len(block.text):,} characters, at most {limit:,}", line=line
         )
 
 

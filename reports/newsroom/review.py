@@ -30,7 +30,6 @@ UNCITED_CLOSE = "</mark>"
 
 # Sentence ends: terminal punctuation, optional closing quotes or brackets, then spaces.
 _SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'”’»)]*(\s+)")
-_LAST_WORD_RE = re.compile(r"(\S+)$")
 # A full stop after these does not end a sentence ("Dr. Smith", "e.g. this", "U.S. law").
 _ABBREVIATIONS = frozenset(
     re.split(
@@ -97,10 +96,15 @@ def _starts_sentence(char: str) -> bool:
 def _abbreviated(text: str, match: re.Match) -> bool:
     if not match.group().startswith(".") or match.group().startswith(".."):
         return False
-    word = _LAST_WORD_RE.search(text, 0, match.start())
-    if word is None:
+    # Back from the full stop to the space before the word: searching the text from its
+    # start for every full stop would take time in the square of its length.
+    end = match.start()
+    start = end
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    if start == end:
         return False
-    word = word.group(1).lstrip(_OPENERS).lower()
+    word = text[start:end].lstrip(_OPENERS).lower()
     # A single letter is an initial ("J. F. Kennedy").
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
@@ -256,6 +260,13 @@ _WORD_RE = re.compile(r"\s+|\w+|[^\w\s]")
 _PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t]*\n\s*")
 # Below this share of words in common, text in the place of other text is new, not a rewrite.
 LIKENESS = 0.5
+# difflib's matcher takes time up to the cube of its input on repetitive text ("a a a …"
+# against "b a b a …"). Past this many token pairs (after the common start and end are set
+# aside), a changed stretch is shown whole, removed then added, and likeness is estimated
+# from the words in common. One text diff pairs at most DIFF_PAIRS changed paragraphs for
+# a word-by-word diff; the others are shown whole.
+DIFF_CELLS = 20_000
+DIFF_PAIRS = 25
 
 
 @dataclass(frozen=True)
@@ -309,8 +320,7 @@ def diff_words(old: str, new: str) -> SafeString:
     """`new` with words removed since `old` in <del> and words added in <ins>, escaped."""
     a, b = _WORD_RE.findall(old), _WORD_RE.findall(new)
     pieces = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for op, a1, a2, b1, b2 in _grouped(matcher.get_opcodes(), a):
+    for op, a1, a2, b1, b2 in _grouped(_opcodes(a, b), a):
         if op == "equal":
             pieces.append(escape("".join(a[a1:a2])))
             continue
@@ -319,6 +329,32 @@ def diff_words(old: str, new: str) -> SafeString:
         if b1 < b2:
             pieces.append(f"<ins>{escape(''.join(b[b1:b2]))}</ins>")
     return mark_safe("".join(pieces))  # noqa: S308 - every piece of text is escaped above.
+
+
+def _opcodes(a: list, b: list, cells: int = DIFF_CELLS) -> list[tuple]:
+    """difflib's opcodes for `a` → `b`, or the changed middle as one replacement when
+    comparing it item by item would cost more than `cells` pairs (see DIFF_CELLS)."""
+    shortest = min(len(a), len(b))
+    prefix = 0
+    while prefix < shortest and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < shortest - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    a2, b2 = len(a) - suffix, len(b) - suffix
+    ops = [("equal", 0, prefix, 0, prefix)] if prefix else []
+    if (a2 - prefix) * (b2 - prefix) <= cells:
+        matcher = difflib.SequenceMatcher(None, a[prefix:a2], b[prefix:b2], autojunk=False)
+        ops += [
+            (op, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix)
+            for op, i1, i2, j1, j2 in matcher.get_opcodes()
+        ]
+    elif prefix < a2 or prefix < b2:
+        op = "replace" if prefix < a2 and prefix < b2 else "delete" if prefix < a2 else "insert"
+        ops.append((op, prefix, a2, prefix, b2))
+    if suffix:
+        ops.append(("equal", a2, len(a), b2, len(b)))
+    return ops
 
 
 def _grouped(opcodes: list[tuple], a: list[str]) -> list[list]:
@@ -342,16 +378,18 @@ def diff_text(old: str, new: str) -> SafeString:
     """Paragraph by paragraph, then word by word inside changed paragraphs; escaped."""
     a, b = _paragraphs(old), _paragraphs(new)
     blocks = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+    pairs = DIFF_PAIRS
+    for op, a1, a2, b1, b2 in _opcodes(a, b):
         if op == "equal":
             blocks += [escape(paragraph) for paragraph in a[a1:a2]]
             continue
         # Paragraphs in each other's place pair up if alike; the rest were removed or added.
         for i, j in itertools.zip_longest(range(a1, a2), range(b1, b2)):
-            if i is not None and j is not None and _alike(a[i], b[j]):
-                blocks.append(diff_words(a[i], b[j]))
-                continue
+            if i is not None and j is not None and pairs > 0:
+                pairs -= 1
+                if _alike(a[i], b[j]):
+                    blocks.append(diff_words(a[i], b[j]))
+                    continue
             if i is not None:
                 blocks.append(f"<del>{escape(a[i])}</del>")
             if j is not None:
@@ -408,10 +446,8 @@ def _section_parts(
     """Sections aligned by heading; within a changed run, alike sections pair up by position
     and the rest count as removed and added."""
     parts = []
-    matcher = difflib.SequenceMatcher(
-        None, [s.heading.strip() for s in old], [s.heading.strip() for s in new], autojunk=False
-    )
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+    headings = [s.heading.strip() for s in old], [s.heading.strip() for s in new]
+    for op, a1, a2, b1, b2 in _opcodes(*headings):
         paired = {
             j: i
             for i, j in zip(range(a1, a2), range(b1, b2), strict=False)
@@ -430,7 +466,10 @@ def _section_parts(
 def _alike(old: str, new: str) -> bool:
     """Whether `new` reads as a rewrite of `old` rather than other text in its place."""
     a, b = _WORD_RE.findall(old), _WORD_RE.findall(new)
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= LIKENESS
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if len(a) * len(b) > DIFF_CELLS:
+        return matcher.quick_ratio() >= LIKENESS  # an upper bound, in linear time
+    return matcher.ratio() >= LIKENESS
 
 
 def _text(section: SectionContent) -> str:

@@ -3,9 +3,9 @@
 A path is a file or a folder, searched recursively for ``*.txt`` (the plain-text layout,
 `reports.formats.importing`) and ``*.json`` (`reports.formats.jsonformat.import_json`, when
 that module is installed). Each file is imported in its own transaction, so one file that
-cannot be read neither stops the others nor leaves half a report behind. The command shows a progress bar
-on a terminal, ends with a summary ("12 imported, 2 refused") listing each refused file as
-``file:line: reason``, and exits non-zero if any file was refused.
+cannot be read neither stops the others nor leaves half a report behind. The command shows a
+progress bar on a terminal, ends with a summary ("12 imported, 2 refused") listing each
+refused file as ``file:line: reason``, and exits non-zero if any file was refused.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from reports import contributing
-from reports.formats.importing import import_text
+from reports.formats.importing import MAX_IMPORT_SIZE, import_text, too_large
 from reports.formats.textformat import TextFormatError
 from reports.models import Report
 
@@ -156,9 +156,19 @@ def _files(name: str) -> list[Path]:
 
 
 def _read(path: Path) -> str:
-    """The file's text, or Refused naming the file; never a traceback."""
+    """The file's text, or Refused naming the file; never a traceback.
+
+    A file over MAX_IMPORT_SIZE is refused before it is read whole: by its size, and by
+    reading at most one byte more than the limit (a file may grow, or be a pipe).
+    """
     try:
-        data = path.read_bytes()
+        refusal = too_large(str(path), path.stat().st_size)
+        if refusal:
+            raise Refused(refusal)
+        with path.open("rb") as file:
+            data = file.read(MAX_IMPORT_SIZE + 1)
+            if len(data) > MAX_IMPORT_SIZE:
+                raise Refused(f"{path}: too large (over {MAX_IMPORT_SIZE:,} bytes)")
     except OSError as error:
         raise Refused(f"{path}: cannot read the file ({error.strerror}).") from None
     try:
