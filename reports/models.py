@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import reversion
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
@@ -361,6 +363,15 @@ class ChangeKind(models.TextChoices):
     CORRECTION = "correction", "Correction"
     UPDATE = "update", "Update"
     CLARIFICATION = "clarification", "Clarification"
+
+
+def recheck_cutoff(today: datetime.date | None = None) -> datetime.date:
+    """Reports checked before this date are due for a re-check (`FACTUALLY_RECHECK_AFTER_DAYS`).
+
+    One rule for the newsroom's re-check panel and the notice readers see on an old report.
+    """
+    today = today or timezone.localdate()
+    return today - datetime.timedelta(days=settings.FACTUALLY_RECHECK_AFTER_DAYS)
 
 
 class PublishedVersionQuerySet(models.QuerySet):

@@ -121,9 +121,22 @@ def preview(report: Report) -> PublishedVersion:
     return freeze(report)
 
 
-def freeze(report: Report) -> PublishedVersion:
-    """An unsaved snapshot of the working copy; `reports.workflow` numbers and saves it."""
-    content = ReportContent.from_report(report)
+def freeze(
+    report: Report,
+    *,
+    content: ReportContent | None = None,
+    rendering: dict[str, str] | None = None,
+) -> PublishedVersion:
+    """An unsaved snapshot of the working copy; `reports.workflow` numbers and saves it.
+
+    A caller that built the working copy itself may pass its `content` (else it is read),
+    and `rendering`, what `rendered(content)` gives, when made elsewhere: `generate_reports`
+    does both, to render in worker processes and bulk-insert what this returns.
+    """
+    if content is None:
+        content = ReportContent.from_report(report)
+    if rendering is None:
+        rendering = rendered(content)
     return PublishedVersion(
         report=report,
         slug=report.slug,
@@ -134,7 +147,7 @@ def freeze(report: Report) -> PublishedVersion:
         verdict=report.verdict,
         checked_on=content.checked_on,
         content=content.to_json(),
-        **rendered(content),
+        **rendering,
     )
 
 

@@ -9,8 +9,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from reports import citations
 from reports.content import ReportContent
-from reports.models import PublishedVersion
-from reports.newsroom import dashboard
+from reports.models import PublishedVersion, recheck_cutoff
 
 # `_body.html` writes this between the report's text and its reference list, so the page
 # can show the follow-up questions (whose links are live) between the two parts.
@@ -86,7 +85,6 @@ def page_context(version: PublishedVersion) -> dict:
         "references_html": references,
         "questions": follow_up_questions(version),
         # Checked longer ago than the newsroom's re-check period: readers are told.
-        "is_outdated": version.checked_on is not None
-        and version.checked_on < dashboard.recheck_cutoff(),
+        "is_outdated": version.checked_on is not None and version.checked_on < recheck_cutoff(),
         "recheck_after_days": settings.FACTUALLY_RECHECK_AFTER_DAYS,
     }

@@ -3,13 +3,16 @@
 Draft → In review → Published (now, or Scheduled for later); In review → Draft ("returned");
 a live report can be withdrawn (readers see a notice) or unpublished (back to draft).
 Each step is recorded as a `Transition`. The admin, the commands and the tests call these
-functions; they check the user's permissions and the four-eyes rule themselves.
+functions; they check the user's permissions and the four-eyes rule themselves. `STEPS` is
+the one table of which permission each step needs and from which states: the functions,
+the list of available steps and the admin's forms all read it.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -23,6 +26,37 @@ from sources.models import Source
 
 Status = Report.Status
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a workflow step asks of who takes it and of the report it is taken on."""
+
+    permission: str
+    from_states: frozenset[str]
+    # Only while readers see a version: a live report may be in any state (e.g. its changes
+    # in review), so the state alone does not say.
+    live_only: bool = False
+    # The four-eyes rule applies: see `four_eyes_conflict`.
+    four_eyes: bool = False
+
+    def starts_from(self, report: Report) -> bool:
+        """Whether `report`'s state allows this step (its other checks aside)."""
+        return report.status in self.from_states and (report.is_live or not self.live_only)
+
+
+STEPS: dict[str, Step] = {
+    "submit": Step(
+        "reports.change_report", frozenset({Status.DRAFT, Status.PUBLISHED, Status.WITHDRAWN})
+    ),
+    "return_to_editor": Step(
+        "reports.review_report", frozenset({Status.IN_REVIEW, Status.SCHEDULED})
+    ),
+    "publish": Step("reports.publish_report", frozenset({Status.IN_REVIEW}), four_eyes=True),
+    "schedule": Step("reports.publish_report", frozenset({Status.IN_REVIEW}), four_eyes=True),
+    "withdraw": Step("reports.withdraw_report", frozenset(Status.values), live_only=True),
+    "unpublish": Step("reports.withdraw_report", frozenset(Status.values), live_only=True),
+}
 
 
 class TransitionRefused(Exception):
@@ -49,10 +83,10 @@ def submit(report: Report, *, by, comment: str = "") -> Transition:
     """Send a draft (or the changed working copy of a live report) to the reviewers."""
     with transaction.atomic():
         locked = _lock(report)
-        _require(by, "reports.change_report")
-        if locked.status not in {Status.DRAFT, Status.PUBLISHED, Status.WITHDRAWN}:
+        _require(by, "submit")
+        if not STEPS["submit"].starts_from(locked):
             raise TransitionRefused(f"A report that is {_status(locked)} cannot be submitted.")
-        if locked.status == Status.PUBLISHED and not locked.has_unpublished_changes:
+        if _nothing_to_review(locked):
             raise TransitionRefused(
                 "Nothing to review: the report has not changed since it went live."
             )
@@ -67,8 +101,8 @@ def return_to_editor(report: Report, *, by, comment: str) -> Transition:
         raise TransitionRefused("Say what needs to change: a returned report needs a comment.")
     with transaction.atomic():
         locked = _lock(report)
-        _require(by, "reports.review_report")
-        if locked.status not in {Status.IN_REVIEW, Status.SCHEDULED}:
+        _require(by, "return_to_editor")
+        if not STEPS["return_to_editor"].starts_from(locked):
             raise TransitionRefused(
                 f"Only a report in review can be returned; this one is {_status(locked)}."
             )
@@ -93,11 +127,11 @@ def schedule(
     """
     with transaction.atomic():
         locked = _lock(report)
-        _require(by, "reports.publish_report")
+        _require(by, "schedule")
         if at <= timezone.now():
             raise TransitionRefused("The scheduled time has passed: choose a time in the future.")
         approved = _check_still_as_approved(locked, expected)
-        _check_publishable(locked, by=by, note=note, kind=kind)
+        _check_publishable(locked, "schedule", by=by, note=note, kind=kind)
         record = _move(
             locked,
             Status.SCHEDULED,
@@ -132,9 +166,9 @@ def publish(
     """
     with transaction.atomic():
         locked = _lock(report)
-        _require(by, "reports.publish_report")
+        _require(by, "publish")
         _check_still_as_approved(locked, expected)
-        _check_publishable(locked, by=by, note=note, kind=kind)
+        _check_publishable(locked, "publish", by=by, note=note, kind=kind)
         version = _go_live(locked, by=by, note=note, kind=kind)
     _mirror(report, locked)
     return version
@@ -205,39 +239,32 @@ def withdraw(report: Report, *, by, reason: str) -> Transition:
     """Take a live report down, leaving a public notice with `reason` at its address."""
     if not reason.strip():
         raise TransitionRefused("Give the reason for withdrawing: readers will see it.")
-    return _take_down(report, Status.WITHDRAWN, by=by, comment=reason, withdrawn=True)
+    return _take_down(report, "withdraw", Status.WITHDRAWN, by=by, comment=reason)
 
 
 def unpublish(report: Report, *, by, comment: str) -> Transition:
     """Take a live report down without a notice (published by mistake); it becomes a draft."""
     if not comment.strip():
         raise TransitionRefused("Say why the report is unpublished.")
-    return _take_down(report, Status.DRAFT, by=by, comment=comment, withdrawn=False)
+    return _take_down(report, "unpublish", Status.DRAFT, by=by, comment=comment)
 
 
 def available(report: Report, user) -> list[str]:
-    """The transitions `user` may attempt on `report` now, by function name."""
-    names = []
+    """The transitions `user` may attempt on `report` now, by function name (`STEPS` order)."""
     perms = user.get_all_permissions() if not user.is_superuser else None
-
-    def may(perm):
-        return perms is None or perm in perms
-
-    if may("reports.change_report") and (
-        report.status in {Status.DRAFT, Status.WITHDRAWN}
-        or (report.status == Status.PUBLISHED and report.has_unpublished_changes)
-    ):
-        names.append("submit")
-    if may("reports.review_report") and report.status in {Status.IN_REVIEW, Status.SCHEDULED}:
-        names.append("return_to_editor")
-    if (
-        may("reports.publish_report")
-        and report.status == Status.IN_REVIEW
-        and not four_eyes_conflict(report, user)
-    ):
-        names += ["publish", "schedule"]
-    if may("reports.withdraw_report") and report.is_live:
-        names += ["withdraw", "unpublish"]
+    conflict = None  # the four-eyes rule costs a query: asked once, and only if it matters
+    names = []
+    for name, step in STEPS.items():
+        if perms is not None and step.permission not in perms:
+            continue
+        if not step.starts_from(report) or (name == "submit" and _nothing_to_review(report)):
+            continue
+        if step.four_eyes:
+            if conflict is None:
+                conflict = four_eyes_conflict(report, user)
+            if conflict:
+                continue
+        names.append(name)
     return names
 
 
@@ -260,7 +287,9 @@ def _lock(report: Report) -> Report:
     )
 
 
-def _require(user, permission: str) -> None:
+def _require(user, step: str) -> None:
+    """Refuse `user` (None is the system) without the permission `step` needs (`STEPS`)."""
+    permission = STEPS[step].permission
     if user is not None and not user.has_perm(permission):
         raise PermissionDenied(f"{user} lacks the permission {permission}.")
 
@@ -269,8 +298,13 @@ def _status(report: Report) -> str:
     return report.get_status_display().lower()
 
 
-def _check_publishable(report: Report, *, by, note: str, kind: str) -> None:
-    if report.status != Status.IN_REVIEW:
+def _nothing_to_review(report: Report) -> bool:
+    """A live report submitted again must have changed since it went live."""
+    return report.status == Status.PUBLISHED and not report.has_unpublished_changes
+
+
+def _check_publishable(report: Report, step: str, *, by, note: str, kind: str) -> None:
+    if not STEPS[step].starts_from(report):
         raise TransitionRefused(
             f"Only a report in review can be published; this one is {_status(report)}."
         )
@@ -340,11 +374,12 @@ def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
     return version
 
 
-def _take_down(report: Report, to: str, *, by, comment: str, withdrawn: bool) -> Transition:
+def _take_down(report: Report, step: str, to: str, *, by, comment: str) -> Transition:
+    withdrawn = to == Status.WITHDRAWN  # else unpublished: no notice for readers
     with transaction.atomic():
         locked = _lock(report)
-        _require(by, "reports.withdraw_report")
-        if not locked.is_live:
+        _require(by, step)
+        if not STEPS[step].starts_from(locked):
             raise TransitionRefused("The report is not live, so there is nothing to take down.")
         now = timezone.now()
         locked.versions.filter(is_live=True).update(is_live=False)

@@ -35,7 +35,7 @@ from reports.models import (
     Topic,
     Verdict,
 )
-from reports.newsroom import citing, drafting, review
+from reports.newsroom import changes, citing, drafting, highlighting, similar
 from reports.public import structured_data
 from reports.rendering import page_context
 from sources.models import Source
@@ -456,7 +456,7 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
             "four_eyes_conflict": workflow.four_eyes_conflict(report, request.user)
             if reviewing
             else "",
-            "changes": review.changes_since_live(report) if reviewing and report.is_live else None,
+            "changes": changes.changes_since_live(report) if reviewing and report.is_live else None,
             "change_url": reverse("admin:reports_report_change", args=[report.pk]),
         }
         return TemplateResponse(request, "admin/reports/report/transition.html", context)
@@ -512,7 +512,7 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
 
     def _similar_context(self, claim: str, *, verdict, report) -> dict:
         return {
-            "similar": review.similar_claims(
+            "similar": similar.similar_claims(
                 claim, verdict=verdict, exclude_report_id=getattr(report, "pk", None)
             ),
             "similar_url": self._similar_url(report),
@@ -699,7 +699,7 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
             raise PermissionDenied
         version = publishing.preview(report)
         context = page_context(version)
-        highlighted = review.highlight_uncited(context["body_html"])
+        highlighted = highlighting.highlight_uncited(context["body_html"])
         response = TemplateResponse(
             request,
             "admin/reports/report/preview.html",

@@ -17,14 +17,8 @@ LABELS = {
     "unpublish": "Unpublish",
 }
 
-PERMISSIONS = {
-    "submit": "reports.change_report",
-    "return_to_editor": "reports.review_report",
-    "publish": "reports.publish_report",
-    "schedule": "reports.publish_report",
-    "withdraw": "reports.withdraw_report",
-    "unpublish": "reports.withdraw_report",
-}
+# What each step's form asks of its user: the workflow's own table, not a copy.
+PERMISSIONS = {name: step.permission for name, step in workflow.STEPS.items()}
 
 
 class StepForm(forms.Form):

@@ -1,7 +1,8 @@
 """Realistic published reports in bulk, for benchmarks and scale tests (`generate_reports`).
 
 Reports, their parts and their published versions are built in memory and written with
-bulk inserts, a batch at a time: 100,000 reports take minutes, not hours.
+bulk inserts, a batch at a time: 100,000 reports take minutes, not hours. Each version is
+what `publishing.freeze` makes of its report, as when an editor publishes one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db import connections, reset_queries, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from reports import citations
+from reports import citations, publishing
 from reports.content import (
     CitedSource,
     QuestionContent,
@@ -36,8 +37,6 @@ from reports.models import (
     Transition,
     Verdict,
 )
-from reports.publishing import body_text
-from reports.rendering import render_body
 from sources.models import Publisher, Source
 
 SUBJECTS = [
@@ -71,6 +70,14 @@ PREDICATES = [
     "kills more birds than cats do",
     "is responsible for the drought",
     "hid the real inflation figures",
+]
+CLAIMANTS = [
+    "A social media post",
+    "A campaign leaflet",
+    "A television interview",
+    "A newspaper column",
+    "A parliamentary question",
+    "A chain message",
 ]
 WORDS = (  # noqa: SIM905 - a paragraph of words reads better than a list of strings
     "evidence record report figures official statement data survey archive study "
@@ -123,18 +130,18 @@ def generate(
         # database socket is ever shared.
         connections.close_all()
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        render_all = partial(pool.map, _render, chunksize=25)
+        render_all = partial(pool.map, publishing.rendered, chunksize=25)
     else:
-        pool, render_all = None, partial(map, _render)
+        pool, render_all = None, partial(map, publishing.rendered)
     try:
         pools = _pools(rng, sources or max(200, min(count * 2, 20_000)))
         made = 0
         for start in range(0, count, batch_size):
             size = min(batch_size, count - start)
             drafts = list(_contents(rng, pools, size))
-            rendered = list(render_all([content for content, _ in drafts]))
+            renderings = list(render_all([content for content, _ in drafts]))
             with transaction.atomic():
-                _batch(rng, pools, drafts, rendered)
+                _batch(rng, pools, drafts, renderings)
             # With DEBUG on, Django keeps every query's SQL, and a batch's inserts carry
             # megabytes of rendered HTML: a run of 100,000 would hold gigabytes.
             reset_queries()
@@ -144,11 +151,6 @@ def generate(
         if pool is not None:
             pool.shutdown()
     return made
-
-
-def _render(content: ReportContent) -> tuple[str, str, str]:
-    """What publishing would freeze as text: body HTML, summary text and body text."""
-    return render_body(content), citations.plain_text(content.summary), body_text(content)
 
 
 def _pools(rng: random.Random, source_count: int) -> Pools:
@@ -245,7 +247,7 @@ def _contents(rng: random.Random, pools: Pools, n: int) -> Iterator[tuple[Report
         yield content, cited
 
 
-def _batch(rng: random.Random, pools: Pools, drafts: list, rendered: list) -> None:
+def _batch(rng: random.Random, pools: Pools, drafts: list, renderings: list) -> None:
     now = timezone.now()
     token = f"{now:%Y%m%d%H%M%S%f}-{rng.randrange(10**6)}"
     reports = Report.objects.bulk_create(
@@ -255,6 +257,9 @@ def _batch(rng: random.Random, pools: Pools, drafts: list, rendered: list) -> No
                 slug=f"{slugify(content.claim)[:80]}-{token}-{i}",
                 verdict=rng.choice(pools.verdicts),
                 checked_on=content.checked_on,
+                claimant=rng.choice(CLAIMANTS),
+                claim_date=content.checked_on - datetime.timedelta(days=rng.randint(1, 60)),
+                claim_url=f"https://posts.generated.example/{token}/{i}",
                 summary=content.summary,
                 conclusion_heading=content.conclusion_heading,
                 conclusion=content.conclusion,
@@ -286,25 +291,14 @@ def _batch(rng: random.Random, pools: Pools, drafts: list, rendered: list) -> No
         for pk, chosen in topics.items()
         for topic in chosen
     )
-    versions = PublishedVersion.objects.bulk_create(
-        PublishedVersion(
-            report=report,
-            number=1,
-            is_live=True,
-            published_at=now,
-            slug=report.slug,
-            claim=content.claim,
-            verdict=report.verdict,
-            checked_on=content.checked_on,
-            summary_text=summary_text,
-            body_text=text,
-            content=content.to_json(),
-            body_html=html,
-        )
-        for report, (content, _), (html, summary_text, text) in zip(
-            reports, drafts, rendered, strict=True
-        )
-    )
+    # What publishing freezes, from the content built here and the rendering made by the
+    # workers: no query per report, nothing left out that an editor's publication keeps.
+    versions = []
+    for report, (content, _), rendering in zip(reports, drafts, renderings, strict=True):
+        version = publishing.freeze(report, content=content, rendering=rendering)
+        version.number, version.is_live, version.published_at = 1, True, now
+        versions.append(version)
+    versions = PublishedVersion.objects.bulk_create(versions)
     PublishedVersion.topics.through.objects.bulk_create(
         PublishedVersion.topics.through(publishedversion_id=version.pk, topic_id=topic.pk)
         for version in versions

@@ -17,11 +17,10 @@ from django.conf import settings
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
-from django.utils import timezone
 
 from reports import publishing
 from reports.content import CitedSource
-from reports.models import PublishedVersion, Report, Transition
+from reports.models import PublishedVersion, Report, Transition, recheck_cutoff
 from sources.models import Source
 
 Status = Report.Status
@@ -192,12 +191,6 @@ def _source_changes(frozen, current: dict[int, Source]) -> list[str]:
         dataclasses.replace(r, source=CitedSource.from_source(current[r.source.id])) for r in kept
     ]
     return changes + publishing.source_changes(publishing.sources_fingerprint(kept), now)
-
-
-def recheck_cutoff(today: datetime.date | None = None) -> datetime.date:
-    """Reports checked before this date are due for a re-check."""
-    today = today or timezone.localdate()
-    return today - datetime.timedelta(days=_recheck_days())
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """generate_reports: realistic, publishable reports in bulk for benchmarks."""
 
+import json
 from io import StringIO
 
 import pytest
@@ -64,3 +65,27 @@ def test_a_long_run_with_debug_on_does_not_keep_every_query(settings):
     generate(6, seed=4, sources=40, batch_size=2)
 
     assert sum(len(query["sql"]) for query in connection.queries) < 200_000
+
+
+def test_generated_versions_are_what_publishing_freezes_claim_details_included():
+    generate(3, seed=5, sources=40)
+
+    for version in PublishedVersion.objects.live().select_related("report"):
+        frozen = publishing.freeze(version.report)
+        assert version.claimant
+        assert version.claim_date
+        assert version.claim_url
+        for field in [
+            "slug",
+            "claim",
+            "claimant",
+            "claim_date",
+            "claim_url",
+            "verdict_id",
+            "checked_on",
+            "summary_text",
+            "body_text",
+            "body_html",
+        ]:
+            assert getattr(version, field) == getattr(frozen, field), field
+        assert version.content == json.loads(json.dumps(frozen.content))  # tuples become lists

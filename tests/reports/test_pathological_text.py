@@ -30,7 +30,7 @@ from reports.models import (
     Report,
     Section,
 )
-from reports.newsroom import review
+from reports.newsroom import changes, highlighting
 from sources.models import NOTES_LENGTH, Source
 from tests.conftest import make_report, publish_now
 from tests.reports.test_textformat import EXAMPLE
@@ -72,7 +72,7 @@ PARSERS = {
     "parse": citations.parse,
     "marker_groups": citations.marker_groups,
     "plain_text": citations.plain_text,
-    "highlight_uncited": lambda text: review.highlight_uncited(citations.render(text)),
+    "highlight_uncited": lambda text: highlighting.highlight_uncited(citations.render(text)),
 }
 
 
@@ -119,7 +119,7 @@ REPETITIVE_EDITS = {
 @pytest.mark.parametrize(("old", "new"), REPETITIVE_EDITS.values(), ids=REPETITIVE_EDITS.keys())
 def test_review_diffs_of_repetitive_text_are_not_catastrophically_slow(old, new):
     def diff(length):
-        return lambda _: review.diff_text(_repeat(old, length), _repeat(new, length))
+        return lambda _: changes.diff_text(_repeat(old, length), _repeat(new, length))
 
     small = _best_time(diff(SUMMARY_LENGTH // 4), "")
     large = _best_time(diff(SUMMARY_LENGTH), "")
@@ -128,7 +128,7 @@ def test_review_diffs_of_repetitive_text_are_not_catastrophically_slow(old, new)
 
 
 def test_a_rewritten_stretch_too_long_to_compare_word_by_word_is_shown_whole():
-    diff = review.diff_words("Intro. " + "a " * 500 + "end", "Intro. " + "b a " * 250 + "end")
+    diff = changes.diff_words("Intro. " + "a " * 500 + "end", "Intro. " + "b a " * 250 + "end")
     assert diff.startswith("Intro. <del>")
     assert "</del><ins>" in diff
     assert diff.endswith("</ins> a end")  # the common end is kept as it is

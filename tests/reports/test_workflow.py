@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from reports import workflow
+from reports.admin import workflow_forms
 from reports.models import PublishedVersion, Report, Transition, Verdict
 from tests.conftest import make_report, publish_now
 
@@ -250,6 +251,14 @@ def test_available_steps_follow_role_and_state(writer, reviewer, curator, report
     assert workflow.available(report, reviewer) == ["return_to_editor", "publish", "schedule"]
     workflow.publish(report, by=reviewer)
     assert workflow.available(report, reviewer) == ["withdraw", "unpublish"]
+
+
+def test_one_table_says_what_each_step_needs_for_the_workflow_and_the_admin_forms():
+    assert set(workflow.STEPS) == set(workflow_forms.FORMS) == set(workflow_forms.LABELS)
+    assert all(callable(getattr(workflow, name)) for name in workflow.STEPS)
+    assert {
+        name: step.permission for name, step in workflow.STEPS.items()
+    } == workflow_forms.PERMISSIONS
 
 
 # Scheduled publishing

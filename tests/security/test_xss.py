@@ -450,7 +450,8 @@ AUTOESCAPE_OFF = {
 MARK_SAFE = {
     "reports/citations.py": 1,  # nh3's output, from its allow-list of tags and attributes
     "reports/rendering.py": 2,  # the body frozen at publishing from citations.render
-    "reports/newsroom/review.py": 3,  # uncited highlights and diffs, built from escaped text
+    "reports/newsroom/highlighting.py": 1,  # uncited highlights, built from escaped text
+    "reports/newsroom/changes.py": 2,  # diffs, built from escaped text
     "reports/public/structured_data.py": 1,  # JSON-LD with <, > and & escaped
     "reports/public/search.py": 1,  # escaped snippets with our own <mark> tags
 }

@@ -408,8 +408,15 @@ def test_a_search_combines_with_filters(client):
     ],
 )
 def test_unknown_filter_values_are_ignored(client, params):
-    published(claim="First.", verdict="true", checked_on=datetime.date(2026, 1, 2))
-    published(claim="Second.", verdict="false", checked_on=datetime.date(2026, 1, 1))
+    # Own slugs and summaries: the factory's numbered ones could contain "1850".
+    for claim, verdict, day in [("First.", "true", 2), ("Second.", "false", 1)]:
+        published(
+            claim=claim,
+            slug=claim.lower().rstrip("."),
+            summary=f"The summary of the {claim.lower().rstrip('.')} claim.",
+            verdict=verdict,
+            checked_on=datetime.date(2026, 1, day),
+        )
 
     response = client.get("/reports/", params)
 

@@ -183,7 +183,7 @@ def test_verdict_feed_lists_the_live_reports_with_that_verdict_only(client):
     assert [e.title for e in parse(client, "/verdicts/mixed/feed/").entries] == ["Was false."]
 
 
-@pytest.mark.urls("tests.reports.listing_urls")
+@pytest.mark.urls("tests.reports.public.listing_urls")
 def test_topic_and_verdict_feeds_link_to_their_pages_once_these_exist(client):
     published(topics=[make_topic(name="Health", slug="health")])
 
@@ -191,7 +191,7 @@ def test_topic_and_verdict_feeds_link_to_their_pages_once_these_exist(client):
     assert parse(client, "/verdicts/false/feed/").feed.link == "http://testserver/verdicts/false/"
 
 
-@pytest.mark.urls("tests.reports.no_listing_urls")
+@pytest.mark.urls("tests.reports.public.no_listing_urls")
 def test_topic_and_verdict_feeds_link_home_and_to_the_scale_while_they_have_no_page(client):
     published(topics=[make_topic(name="Health", slug="health")])
 
@@ -384,7 +384,7 @@ def test_sitemap_lists_home_rating_scale_and_flat_pages(client):
         assert f"http://testserver{path}" in urls
 
 
-@pytest.mark.urls("tests.reports.listing_urls")
+@pytest.mark.urls("tests.reports.public.listing_urls")
 def test_sitemap_lists_topic_and_verdict_pages_with_live_reports_once_they_exist(client):
     health = make_topic(name="Health", slug="health")
     make_topic(name="Empty", slug="empty")
@@ -401,7 +401,7 @@ def test_sitemap_lists_topic_and_verdict_pages_with_live_reports_once_they_exist
     assert "http://testserver/verdicts/true/" not in urls
 
 
-@pytest.mark.urls("tests.reports.no_listing_urls")
+@pytest.mark.urls("tests.reports.public.no_listing_urls")
 def test_sitemap_leaves_out_topic_and_verdict_pages_while_they_do_not_exist(client):
     published(topics=[make_topic(slug="health")])
 
