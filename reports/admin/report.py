@@ -173,50 +173,26 @@ class ReportAdmin(
     ]
 
     def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/transition/<str:name>/",
-                self.admin_site.admin_view(self.transition_view),
-                name="reports_report_transition",
-            ),
-            path(
-                "<path:object_id>/preview/",
-                self.admin_site.admin_view(self.preview_view),
-                name="reports_report_preview",
-            ),
-            path(
-                "<path:object_id>/checklist/",
-                self.admin_site.admin_view(self.checklist_view),
-                name="reports_report_checklist",
-            ),
+        view = self.admin_site.admin_view
+        pages = [
+            ("<path:object_id>/transition/<str:name>/", self.transition_view, "transition"),
+            ("<path:object_id>/preview/", self.preview_view, "preview"),
+            ("<path:object_id>/checklist/", self.checklist_view, "checklist"),
             # Before "<path:object_id>/", which would take "similar" for an id.
-            path(
-                "similar/",
-                self.admin_site.admin_view(self.similar_view),
-                name="reports_report_similar_new",
-            ),
-            path(
-                "<path:object_id>/similar/",
-                self.admin_site.admin_view(self.similar_view),
-                name="reports_report_similar",
-            ),
-            path(
+            ("similar/", self.similar_view, "similar_new"),
+            ("<path:object_id>/similar/", self.similar_view, "similar"),
+            (
                 "<path:object_id>/questions/<int:question_id>/draft/",
-                self.admin_site.admin_view(self.draft_question_view),
-                name="reports_report_draft_question",
+                self.draft_question_view,
+                "draft_question",
             ),
-            path(
-                "<path:object_id>/cite/",
-                self.admin_site.admin_view(self.cite_view),
-                name="reports_report_cite",
-            ),
-            path(
-                "<path:object_id>/export/<str:format_name>/",
-                self.admin_site.admin_view(self.export_view),
-                name="reports_report_export",
-            ),
-            *super().get_urls(),
+            ("<path:object_id>/cite/", self.cite_view, "cite"),
+            ("<path:object_id>/export/<str:format_name>/", self.export_view, "export"),
         ]
+        routes = [
+            path(route, view(page), name=f"reports_report_{name}") for route, page, name in pages
+        ]
+        return [*routes, *super().get_urls()]
 
     def save_model(self, request, obj, form, change):
         if not change:
