@@ -2,12 +2,13 @@
 
 import datetime
 import json
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
+from factually.admin_pages import admin_page_context
 from sources import duplicates, linkcheck, merging, retiring
 from sources.interchange.adminviews import SourceInterchangeMixin
 from sources.models import Publisher, Source, SourceMerge
@@ -178,6 +180,23 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
+@dataclass(frozen=True)
+class _CitingPublishedReports:
+    """The change form's "Published reports citing this source", for one request.
+
+    Equal for the same admin and request, as the admin matches fieldsets to read-only fields.
+    """
+
+    model_admin: admin.ModelAdmin
+    request: HttpRequest
+    # What the admin reads from a read-only field given as a callable.
+    __name__ = "citing_published_reports"
+    short_description = "Published reports citing this source"
+
+    def __call__(self, source):
+        return self.model_admin.citing_published_reports(source, self.request)
+
+
 @admin.register(Source)
 class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
     form = SourceForm
@@ -233,19 +252,29 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
     def needs_attention(self, source):
         return source.needs_attention
 
-    def get_object(self, request, object_id, from_field=None):
-        source = super().get_object(request, object_id, from_field)
-        if source is not None:
-            # For citing_published_reports, which sees only the source: links by permission.
-            source._admin_request = request
-        return source
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (name, {**options, "fields": self._for_request(request, options["fields"])})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
 
-    @admin.display(description="Published reports citing this source")
-    def citing_published_reports(self, source):
-        request = getattr(source, "_admin_request", None)
+    def get_readonly_fields(self, request, obj=None):
+        # Retiring needs a reason and a date: it goes through the retire view, never the form.
+        return self._for_request(request, [*super().get_readonly_fields(request, obj), "status"])
+
+    def _for_request(self, request, fields):
+        """`fields`, with the field that links to reports bound to the request: its links
+        depend on what the viewer may open (the request is passed, not kept on the source)."""
+        return [
+            _CitingPublishedReports(self, request) if name == "citing_published_reports" else name
+            for name in fields
+        ]
+
+    def citing_published_reports(self, source, request):
+        """The published reports citing `source`, linked where the viewer may open them."""
         items = []
         for report in retiring.published_reports_citing(source) if source.pk else []:
-            url = self._admin_url(request, report) if request else ""
+            url = self._admin_url(request, report)
             items.append(
                 format_html('<a href="{}">{}</a>', url, report.claim) if url else report.claim
             )
@@ -292,10 +321,6 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def get_readonly_fields(self, request, obj=None):
-        # Retiring needs a reason and a date: it goes through the retire view, never the form.
-        return [*super().get_readonly_fields(request, obj), "status"]
-
     def has_merge_permission(self, request):
         return request.user.has_perm("sources.merge_source")
 
@@ -314,14 +339,6 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _curation_context(self, request, title, **context):
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            **context,
-        }
-
     def _get_source(self, request, object_id):
         source = self.get_object(request, object_id)
         if source is None:
@@ -332,8 +349,8 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
         """Likely duplicate pairs, each with why and a link to merge it."""
         if not self.has_merge_permission(request):
             raise PermissionDenied
-        context = self._curation_context(
-            request, "Likely duplicates", pairs=duplicates.likely_duplicates()
+        context = admin_page_context(
+            request, self, title="Likely duplicates", pairs=duplicates.likely_duplicates()
         )
         return TemplateResponse(request, "admin/sources/source/duplicates.html", context)
 
@@ -366,9 +383,10 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
             for report in record.reports_citing_both:
                 messages.warning(request, f"“{report}” now cites this source in two references.")
             return redirect("admin:sources_source_change", kept_id)
-        context = self._curation_context(
+        context = admin_page_context(
             request,
-            "Merge duplicate sources",
+            self,
+            title="Merge duplicate sources",
             kept=kept,
             duplicate=duplicate,
             form=form,
@@ -402,10 +420,11 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
                 done = "Retired" if retire else "Reinstated"
                 messages.success(request, f"{done} “{source}”.")
             return redirect("admin:sources_source_change", source.pk)
-        context = self._curation_context(
+        context = admin_page_context(
             request,
-            f"{'Retire' if retire else 'Reinstate'} “{source}”",
-            original=source,
+            self,
+            title=f"{'Retire' if retire else 'Reinstate'} “{source}”",
+            obj=source,
             retiring=retire,
             form=form,
             citing_reports=[

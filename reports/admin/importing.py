@@ -9,7 +9,6 @@ what it says now, through the same reading and checks.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -17,64 +16,14 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
+from factually.admin_pages import admin_page_context
 from reports import citations
+from reports.admin.forms import ImportTextForm
 from reports.formats import importing, textformat
 from reports.formats.textformat import TextFormatError
 
-PASTED = "pasted text"
 # Lines shown around the one a refusal names.
 _CONTEXT_LINES = 2
-
-
-class ImportTextForm(forms.Form):
-    text = forms.CharField(
-        label="Text of the report",
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
-        help_text="Paste the whole report: claim, “Checked on” date, executive summary, "
-        "numbered sections, conclusion and follow-up questions (or the older layout starting "
-        "“Fact check:”). Page furniture copied with it (donation banner, disclaimer, “Was "
-        "this fact-check helpful?”) is left out.",
-    )
-    file = forms.FileField(
-        label="Or a text file",
-        required=False,
-        help_text="A UTF-8 .txt file in the same layout, instead of pasting.",
-    )
-    partial = forms.BooleanField(
-        label="The text is cut off: import what is there as a draft, listing what is missing",
-        label_suffix="",
-        required=False,
-    )
-    filename = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def clean(self):
-        cleaned = super().clean()
-        upload = cleaned.get("file")
-        if upload is not None:
-            # The same limit as manage.py import_report, said the same way, before reading.
-            refusal = importing.too_large(upload.name, upload.size)
-            if refusal:
-                raise forms.ValidationError(refusal)
-            data = upload.read()
-            try:
-                cleaned["text"] = data.decode("utf-8")
-            except UnicodeDecodeError as error:
-                line = data[: error.start].count(b"\n") + 1
-                raise forms.ValidationError(
-                    f"{upload.name}, line {line}: not UTF-8 text."
-                ) from None
-            cleaned["filename"] = upload.name
-        elif not cleaned.get("text", "").strip():
-            raise forms.ValidationError("Paste the text of a report, or choose a file.")
-        else:
-            name = cleaned.get("filename") or PASTED
-            refusal = importing.too_large(name, len(cleaned["text"].encode("utf-8")))
-            if refusal:
-                raise forms.ValidationError(refusal)
-        cleaned["filename"] = cleaned.get("filename") or PASTED
-        return cleaned
 
 
 class ImportTextMixin:
@@ -135,16 +84,16 @@ class ImportTextMixin:
     def _import_text_page(
         self, request, form, *, result=None, error=None, text="", status=200
     ) -> TemplateResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Import from text",
-            "has_view_permission": self.has_view_permission(request),
-            "form": form,
-            "text": text,
-            "error": error,
-            "error_lines": _lines_around(text, error.line) if error else [],
-        }
+        context = admin_page_context(
+            request,
+            self,
+            title="Import from text",
+            has_view_permission=self.has_view_permission(request),
+            form=form,
+            text=text,
+            error=error,
+            error_lines=_lines_around(text, error.line) if error else [],
+        )
         if result is not None:
             content = result.content
             known = ()  # nothing is linked yet: markers show as unresolved

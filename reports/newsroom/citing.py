@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 import reversion
-from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -244,21 +243,6 @@ def lookup(query: str, *, report: Report | None = None) -> Lookup:
 
 
 # Adding sources and citing them --------------------------------------------------------------
-
-
-class NewSourceForm(forms.Form):
-    """A source added from a pasted URL: the editor confirms or corrects the guessed title."""
-
-    url = forms.URLField(
-        label="URL", max_length=_URL_LENGTH, assume_scheme="https", validators=[_validate_url]
-    )
-    title = forms.CharField(
-        max_length=_TITLE_LENGTH,
-        help_text="Guessed from the link: check it against the page.",
-    )
-
-    def clean_title(self):
-        return " ".join(self.cleaned_data["title"].split())
 
 
 def add_source(*, url: str, title: str, by, report: Report | None = None) -> tuple[Source, bool]:

@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.text import get_valid_filename
 
+from factually.admin_pages import admin_page_context
 from sources import interchange
 from sources.interchange import FORMATS, ImportRefused, csl
 
@@ -190,23 +191,23 @@ class SourceInterchangeMixin:
     def _import_options(self, request) -> dict:
         return {"create_publishers": request.user.has_perm("sources.add_publisher")}
 
-    def _context(self, request, title, **context):
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "has_view_permission": self.has_view_permission(request),
-            **context,
-        }
-
     def _import_page(self, request, form, *, error="", status=200):
-        context = self._context(request, "Import sources", form=form, error=error)
+        context = admin_page_context(
+            request,
+            self,
+            title="Import sources",
+            has_view_permission=self.has_view_permission(request),
+            form=form,
+            error=error,
+        )
         return TemplateResponse(request, "admin/sources/source/import.html", context, status=status)
 
     def _preview_page(self, request, plan, payload, *, status=200):
-        context = self._context(
+        context = admin_page_context(
             request,
-            f"Import sources from {plan.filename}",
+            self,
+            title=f"Import sources from {plan.filename}",
+            has_view_permission=self.has_view_permission(request),
             plan=plan,
             payload=payload,
             format_name=FORMATS[plan.format],

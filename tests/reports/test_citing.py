@@ -18,7 +18,7 @@ from reports.newsroom import citing
 from sources import retiring
 from sources.models import PublisherDomain, Source
 from tests.conftest import make_publisher, make_report, make_source, make_user, publish_now
-from tests.reports.test_admin import change_form_data
+from tests.reports.admin.test_admin import change_form_data
 
 pytestmark = pytest.mark.django_db
 

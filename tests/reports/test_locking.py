@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from reports.models import Report
 from tests.conftest import make_report, make_user
-from tests.reports.test_admin import change_form_data
+from tests.reports.admin.test_admin import change_form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from reversion.models import Version
 from reports import revisions
 from reports.models import PublishedVersion, Report
 from tests.conftest import make_report, publish_now
-from tests.reports.test_admin import change_form_data
+from tests.reports.admin.test_admin import change_form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,112 @@
+"""The report admin's forms: the report itself, "Import from text", and a source added
+while citing. The workflow steps have theirs in `reports.admin.workflow_forms`.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import URLValidator
+
+from reports import locking, publishing
+from reports.formats import importing
+from sources.models import Source
+
+# The name an import from pasted text goes by in messages and the admin history.
+PASTED = "pasted text"
+
+
+class ReportForm(forms.ModelForm):
+    """The report form, refusing to overwrite changes saved since it was opened."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.edit_version
+            self.fields["seen_version"].required = True
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        # Report slugs are unique, but a live page keeps the slug it was published with.
+        for problem in publishing.check_address(slug, report_id=self.instance.pk):
+            raise forms.ValidationError(str(problem), code="live_slug_taken")
+        return slug
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk:
+            conflict = locking.conflict(self.instance, cleaned_data.get("seen_version"))
+            if conflict:
+                raise forms.ValidationError(conflict, code="edit_conflict")
+        return cleaned_data
+
+
+class ImportTextForm(forms.Form):
+    text = forms.CharField(
+        label="Text of the report",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
+        help_text="Paste the whole report: claim, “Checked on” date, executive summary, "
+        "numbered sections, conclusion and follow-up questions (or the older layout starting "
+        "“Fact check:”). Page furniture copied with it (donation banner, disclaimer, “Was "
+        "this fact-check helpful?”) is left out.",
+    )
+    file = forms.FileField(
+        label="Or a text file",
+        required=False,
+        help_text="A UTF-8 .txt file in the same layout, instead of pasting.",
+    )
+    partial = forms.BooleanField(
+        label="The text is cut off: import what is there as a draft, listing what is missing",
+        label_suffix="",
+        required=False,
+    )
+    filename = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None:
+            # The same limit as manage.py import_report, said the same way, before reading.
+            refusal = importing.too_large(upload.name, upload.size)
+            if refusal:
+                raise forms.ValidationError(refusal)
+            data = upload.read()
+            try:
+                cleaned["text"] = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                line = data[: error.start].count(b"\n") + 1
+                raise forms.ValidationError(
+                    f"{upload.name}, line {line}: not UTF-8 text."
+                ) from None
+            cleaned["filename"] = upload.name
+        elif not cleaned.get("text", "").strip():
+            raise forms.ValidationError("Paste the text of a report, or choose a file.")
+        else:
+            name = cleaned.get("filename") or PASTED
+            refusal = importing.too_large(name, len(cleaned["text"].encode("utf-8")))
+            if refusal:
+                raise forms.ValidationError(refusal)
+        cleaned["filename"] = cleaned.get("filename") or PASTED
+        return cleaned
+
+
+class NewSourceForm(forms.Form):
+    """A source added from a pasted URL: the editor confirms or corrects the guessed title."""
+
+    url = forms.URLField(
+        label="URL",
+        max_length=Source._meta.get_field("url").max_length,
+        assume_scheme="https",
+        # Web pages only, as `reports.newsroom.citing.resolve_url` reads a pasted link.
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+    title = forms.CharField(
+        max_length=Source._meta.get_field("title").max_length,
+        help_text="Guessed from the link: check it against the page.",
+    )
+
+    def clean_title(self):
+        return " ".join(self.cleaned_data["title"].split())
