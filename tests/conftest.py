@@ -170,3 +170,19 @@ def shown_approval(response) -> dict:
             r'<input type="hidden" name="(seen_\w+)" value="([^"]*)"', html
         )
     }
+
+
+@pytest.fixture
+def no_internet(monkeypatch):
+    """Requests to anywhere but 127.0.0.1 fail as an unreachable site would (pasted links
+    are fetched: sources.pagemeta), so a test never depends on the internet."""
+    import httpx
+
+    handle_request = httpx.HTTPTransport.handle_request
+
+    def local_only(self, request):
+        if request.url.host != "127.0.0.1":
+            raise httpx.ConnectError("tests reach 127.0.0.1 only", request=request)
+        return handle_request(self, request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", local_only)

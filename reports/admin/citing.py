@@ -33,9 +33,7 @@ class CitingViewsMixin:
         lookup = citing.lookup(request.GET.get("q", ""), report=report)
         new_source_form = None
         if lookup.resolution is not None and lookup.resolution.is_new:
-            new_source_form = NewSourceForm(
-                initial={"url": lookup.resolution.url, "title": lookup.resolution.title}
-            )
+            new_source_form = NewSourceForm(initial=lookup.resolution.initial())
         return self._cite_response(request, report, lookup=lookup, new_source_form=new_source_form)
 
     def _cite(self, request, report):

@@ -5,11 +5,14 @@ while citing. The workflow steps have theirs in `reports.admin.workflow_forms`.
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from reports import locking, publishing
 from reports.formats import importing
-from sources.models import Source
+from reports.newsroom.citing import DOI_RE
+from sources.models import Publisher, Source
+from sources.normalisation import normalise_doi
 
 # The name an import from pasted text goes by in messages and the admin history.
 PASTED = "pasted text"
@@ -93,20 +96,68 @@ class ImportTextForm(forms.Form):
         return cleaned
 
 
+def _cite_field(field: forms.Field) -> forms.Field:
+    # The panel's inputs sit outside its forms (HTML forms cannot nest): they name theirs.
+    field.widget.attrs["form"] = "cite-pick"
+    return field
+
+
 class NewSourceForm(forms.Form):
-    """A source added from a pasted URL: the editor confirms or corrects the guessed title."""
+    """A source added from a pasted URL: the editor confirms or corrects what the page said."""
 
     url = forms.URLField(
         label="URL",
         max_length=Source._meta.get_field("url").max_length,
         assume_scheme="https",
-        # Web pages only, as `reports.newsroom.citing.resolve_url` reads a pasted link.
         validators=[URLValidator(schemes=["http", "https"])],
     )
     title = forms.CharField(
         max_length=Source._meta.get_field("title").max_length,
-        help_text="Guessed from the link: check it against the page.",
+        help_text="Read from the page, or guessed from the link: check it against the page.",
     )
+    authors = _cite_field(
+        forms.CharField(
+            required=False,
+            max_length=Source._meta.get_field("authors").max_length,
+            widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            help_text="One per line.",
+        )
+    )
+    published_on = _cite_field(
+        forms.DateField(
+            label="Publication date",
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        )
+    )
+    publisher_name = _cite_field(
+        forms.CharField(
+            label="Publisher",
+            required=False,
+            max_length=Publisher._meta.get_field("name").max_length,
+        )
+    )
+    publisher_domain = _cite_field(forms.CharField(required=False, widget=forms.HiddenInput))
+    doi = _cite_field(
+        forms.CharField(
+            label="DOI", required=False, max_length=Source._meta.get_field("doi").max_length
+        )
+    )
+    language = _cite_field(
+        forms.CharField(required=False, max_length=Source._meta.get_field("language").max_length)
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="cite-new-%s", **kwargs)
 
     def clean_title(self):
         return " ".join(self.cleaned_data["title"].split())
+
+    def clean_publisher_name(self):
+        return " ".join(self.cleaned_data["publisher_name"].split())
+
+    def clean_doi(self):
+        doi = normalise_doi(self.cleaned_data["doi"])
+        if doi and not DOI_RE.match(doi):
+            raise ValidationError("A DOI looks like “10.1000/xyz123”.")
+        return doi

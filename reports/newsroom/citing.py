@@ -1,8 +1,9 @@
 """Citing from the report editor: find a source (or add one from a URL) and cite it.
 
 `search` finds active sources by title, publisher or URL; `resolve_url` says what a pasted
-link is in the library (nothing is fetched over the network); `cite` adds the report's next
-reference. The admin's "Cite a source" panel only asks and shows.
+link is in the library, or reads the page (sources.pagemeta) to prepare a new source that
+the editor confirms; `cite` adds the report's next reference. The admin's "Cite a source"
+panel only asks and shows.
 
 Citing does not raise the report's `edit_version` (reports.locking): a change form opened
 before the reference was added only posts back the references it was given, so saving it
@@ -11,8 +12,9 @@ keeps the new one. It does count as an edit (`updated_at`, `last_edited_by`, a r
 
 from __future__ import annotations
 
+import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
 import reversion
@@ -25,8 +27,9 @@ from django.utils import timezone
 
 from reports import citations, contributing
 from reports.models import Reference, Report
+from sources import pagemeta
 from sources.models import Publisher, Source
-from sources.normalisation import domain_of, normalise_doi, normalise_url
+from sources.normalisation import clean_domain, domain_of, normalise_doi, normalise_url
 
 SEARCH_LIMIT = 10
 # Shorter queries match too much to be useful; longer ones are cut, word by word.
@@ -43,6 +46,7 @@ _validate_url = URLValidator(schemes=["http", "https"])
 
 _TITLE_LENGTH = Source._meta.get_field("title").max_length
 _URL_LENGTH = Source._meta.get_field("url").max_length
+_PUBLISHER_LENGTH = Publisher._meta.get_field("name").max_length
 _FILE_SUFFIX_RE = re.compile(r"\.(?:s?html?|php\d?|aspx?|jsp|cfm|pdf)$", re.IGNORECASE)
 _WORD_SPLIT_RE = re.compile(r"[-_+.,~\s]+")
 
@@ -138,21 +142,43 @@ class Resolution:
     url: str  # normalised, as it would be stored
     source: Source | None  # the record with this URL or DOI (it may be retired)
     publisher: Publisher | None  # for a new source: the publisher of the URL's domain
-    title: str  # for a new source: a guess from the URL's path, for the editor to correct
+    title: str  # for a new source: from the page, else guessed from the URL's path
     doi: str = ""
+    # For a new source, what its page says (sources.pagemeta), for the editor to confirm.
+    authors: tuple[str, ...] = ()
+    published_on: datetime.date | None = None
+    publisher_name: str = ""  # the page's; a publisher to add when `publisher` is None
+    publisher_domain: str = ""  # the domain the page was found at (after a doi.org redirect)
+    language: str = ""
+    page_error: str = ""  # why the page could not be read, if it was fetched and could not
 
     @property
     def is_new(self) -> bool:
         return self.source is None
 
+    def initial(self) -> dict:
+        """The new-source form's initial data."""
+        return {
+            "url": self.url,
+            "title": self.title,
+            "authors": "\n".join(self.authors),
+            "published_on": self.published_on,
+            "publisher_name": self.publisher.name if self.publisher else self.publisher_name,
+            "publisher_domain": self.publisher_domain,
+            "doi": self.doi,
+            "language": self.language,
+        }
 
-def resolve_url(url: str, *, report: Report | None = None) -> Resolution:
+
+def resolve_url(url: str, *, report: Report | None = None, fetch: bool = True) -> Resolution:
     """The source a pasted `url` (or DOI) is in the library, or what adding it would create.
 
     Matches the normalised URL (tracking parameters dropped), the DOI of a doi.org link,
     then the same URL over http/https or with/without a trailing slash. Raises
-    ValidationError for anything but an http(s) URL. Nothing is fetched: the title of a new
-    source is only a guess from the URL's path.
+    ValidationError for anything but an http(s) URL. For a new source, with `fetch`, the
+    page is read (through the URL guard) for its title, authors, date, publisher and DOI;
+    a page's DOI or final URL may still find a source in the library. Without `fetch`, or
+    when the page cannot be read, the title is a guess from the URL's path.
     """
     url = _as_url(url)
     _validate_url(url)
@@ -161,7 +187,43 @@ def resolve_url(url: str, *, report: Report | None = None) -> Resolution:
     doi = normalise_doi(normalised) if domain in DOI_RESOLVERS else ""
     if doi and not DOI_RE.match(doi):
         doi = ""
-    same = Q(url__in=_url_variants(normalised))
+    if found := _find(normalised, doi, report=report):
+        return Resolution(url=normalised, source=found, publisher=None, title="", doi=doi)
+    page = pagemeta.describe(normalised) if fetch else None
+    if page is None or not page.fetched:
+        publisher = None if domain in DOI_RESOLVERS else Publisher.objects.for_domain(domain)
+        return Resolution(
+            url=normalised,
+            source=None,
+            publisher=publisher,
+            title=guess_title(normalised),
+            doi=doi,
+            publisher_domain="" if domain in DOI_RESOLVERS else domain,
+            page_error=page.error if page else "",
+        )
+    # The page may be a record's under another address (a redirect) or its DOI.
+    final = normalise_url(page.url)
+    if found := _find(final, doi or page.doi, report=report):
+        return Resolution(url=normalised, source=found, publisher=None, title="", doi=doi)
+    page_domain = domain_of(final)
+    page_domain = "" if page_domain in DOI_RESOLVERS else page_domain
+    return Resolution(
+        url=normalised,
+        source=None,
+        publisher=match_publisher(page.publisher, page_domain),
+        title=(page.title or guess_title(normalised))[:_TITLE_LENGTH],
+        doi=doi or page.doi,
+        authors=tuple(page.authors),
+        published_on=page.published_on,
+        publisher_name=page.publisher[:_PUBLISHER_LENGTH],
+        publisher_domain=page_domain,
+        language=page.language,
+    )
+
+
+def _find(url: str, doi: str, *, report: Report | None) -> Source | None:
+    """The library's record of `url` (or a variant of it) or of `doi`."""
+    same = Q(url__in=_url_variants(url))
     if doi:
         same |= Q(doi=doi)
     candidates = Source.objects.select_related("publisher").filter(same)
@@ -169,13 +231,21 @@ def resolve_url(url: str, *, report: Report | None = None) -> Resolution:
         candidates = candidates.annotate(cited_as=_cited_as(report))
     found = list(candidates[:10])
     # The exact URL first, then the DOI, then a variant; the oldest record of each.
-    found.sort(key=lambda s: (s.url != normalised, not (doi and s.doi == doi), s.pk))
-    if found:
-        return Resolution(url=normalised, source=found[0], publisher=None, title="", doi=doi)
-    publisher = None if domain in DOI_RESOLVERS else Publisher.objects.for_domain(domain)
-    return Resolution(
-        url=normalised, source=None, publisher=publisher, title=guess_title(normalised), doi=doi
-    )
+    found.sort(key=lambda s: (s.url != url, not (doi and s.doi == doi), s.pk))
+    return found[0] if found else None
+
+
+def match_publisher(name: str, domain: str) -> Publisher | None:
+    """The publisher a page names (`name`), else the publisher of `domain`.
+
+    The page's own name comes first: an agency's story on a portal is the agency's. A name
+    that several publishers share is settled by the domain.
+    """
+    by_domain = Publisher.objects.for_domain(domain) if domain else None
+    named = list(Publisher.objects.filter(name__iexact=name.strip()).order_by("pk")[:2])
+    if len(named) == 1:
+        return named[0]
+    return by_domain or (named[0] if named else None)
 
 
 def _url_variants(url: str) -> list[str]:
@@ -245,14 +315,32 @@ def lookup(query: str, *, report: Report | None = None) -> Lookup:
 # Adding sources and citing them --------------------------------------------------------------
 
 
-def add_source(*, url: str, title: str, by, report: Report | None = None) -> tuple[Source, bool]:
-    """The library's source for `url`, added with `title` if it is not there: (source, created).
+def add_source(
+    *,
+    url: str,
+    title: str,
+    by,
+    report: Report | None = None,
+    authors: str = "",
+    published_on: datetime.date | None = None,
+    publisher_name: str = "",
+    publisher_domain: str = "",
+    doi: str = "",
+    language: str = "",
+) -> tuple[Source, bool]:
+    """The library's source for `url` (or `doi`), added with these details if it is not there:
+    (source, created).
 
-    The publisher is matched by the URL's domain. The internal notes say where the record
-    came from, so curators can check it.
+    The publisher is the one named `publisher_name`, else the one of `publisher_domain` or
+    the URL's domain; a name the library does not know is added as a publisher with that
+    domain (for those who may add publishers). The internal notes say where the record came
+    from, so curators can check it.
     """
     _require(by, "sources.add_source")
-    resolution = resolve_url(url)
+    resolution = resolve_url(url, fetch=False)
+    doi = resolution.doi or normalise_doi(doi)
+    if resolution.source is None and doi:
+        resolution = replace(resolution, source=_find(resolution.url, doi, report=None))
     if resolution.source is not None:
         return resolution.source, False
     who = f" by {by.get_username()}" if by is not None else ""
@@ -260,23 +348,38 @@ def add_source(*, url: str, title: str, by, report: Report | None = None) -> tup
     source = Source(
         title=title.strip()[:_TITLE_LENGTH],
         url=resolution.url,
-        publisher=resolution.publisher,
-        doi=resolution.doi,
+        authors="\n".join(line.strip() for line in authors.splitlines() if line.strip()),
+        published_on=published_on,
+        language=language.strip(),
+        doi=doi,
         notes=f"Added from the report editor{who}{where}; check its details.",
     )
-    source.full_clean(validate_unique=False, validate_constraints=False)
-    # clean() matches a publisher by domain; a DOI resolver's domain names none.
-    source.publisher = resolution.publisher
+    source.full_clean(validate_unique=False, validate_constraints=False, exclude=["publisher"])
+    domain = clean_domain(publisher_domain) or resolution.publisher_domain
     try:
         with transaction.atomic():
+            source.publisher = _publisher(publisher_name, domain, by=by)
             source.save()
     except IntegrityError:
         # Added meanwhile by someone else: that record is the one to cite.
-        existing = resolve_url(resolution.url).source
+        existing = _find(resolution.url, doi, report=None)
         if existing is None:
             raise
         return existing, False
     return source, True
+
+
+def _publisher(name: str, domain: str, *, by) -> Publisher | None:
+    """The publisher `match_publisher` finds, or a new one named `name` at `domain`."""
+    publisher = match_publisher(name, domain)
+    if publisher is not None or not (name and domain):
+        return publisher
+    if by is not None and not by.has_perm("sources.add_publisher"):
+        return None
+    publisher = Publisher(name=name[:_PUBLISHER_LENGTH], domain=domain)
+    publisher.full_clean()
+    publisher.save()
+    return publisher
 
 
 def cite(report: Report, source: Source, *, by) -> Reference:
@@ -318,14 +421,15 @@ def cite(report: Report, source: Source, *, by) -> Reference:
 
 
 @transaction.atomic
-def cite_url(report: Report, *, url: str, title: str, by) -> tuple[Reference, bool]:
-    """Cite the source at `url`, adding it to the library (with `title`) if it is not there.
+def cite_url(report: Report, *, url: str, title: str, by, **details) -> tuple[Reference, bool]:
+    """Cite the source at `url`, adding it to the library (with `title` and the other
+    `details` of `add_source`) if it is not there.
 
     Returns (reference, whether the source was added). All or nothing: a source added for
     a citation that is then refused is not kept. AlreadyCited and CiteRefused as `cite`.
     """
     _require(by, "reports.change_report")
-    source, created = add_source(url=url, title=title, by=by, report=report)
+    source, created = add_source(url=url, title=title, by=by, report=report, **details)
     return cite(report, source, by=by), created
 
 

@@ -20,7 +20,7 @@ from sources.models import PublisherDomain, Source
 from tests.conftest import make_publisher, make_report, make_source, make_user, publish_now
 from tests.reports.admin.test_admin import change_form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_internet")]
 
 HTMX = {"HX-Request": "true"}
 
