@@ -19,7 +19,7 @@ from django.utils.html import format_html
 
 from reports import citations
 from reports.formats import importing, textformat
-from reports.formats.textformat import TextFormatError
+from reports.formats.errors import TextFormatError
 
 PASTED = "pasted text"
 # Lines shown around the one a refusal names.
