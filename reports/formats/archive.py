@@ -164,6 +164,8 @@ VERSION_FIELDS = (
     "body_html",
 )
 TRANSITION_FIELDS = ("id", "from_status", "to_status", "by", "at", "comment")
+# A version's lists of topics and sources (slugs, IDs).
+VERSION_LISTS = ("topics", "sources")
 
 # Every model and the fields the archive keeps of it; a report's parts hang off the report
 # (the `report` key is their place in the file), many-to-many relations are lists of
@@ -179,9 +181,25 @@ MODELS = {
     Section: ("report", *SECTION_FIELDS),
     Reference: ("report", *REFERENCE_FIELDS),
     FollowUpQuestion: ("report", *QUESTION_FIELDS),
-    PublishedVersion: ("report", *VERSION_FIELDS, "topics", "sources"),
+    PublishedVersion: ("report", *VERSION_FIELDS, *VERSION_LISTS),
     Transition: ("report", *TRANSITION_FIELDS),
 }
+
+# The library's lists, and a report's parts, in the order of the file: (key, model, fields).
+LIBRARY = (
+    ("verdicts", Verdict, VERDICT_FIELDS),
+    ("topics", Topic, TOPIC_FIELDS),
+    ("publishers", Publisher, PUBLISHER_FIELDS),
+    ("sources", Source, SOURCE_FIELDS),
+    ("source_merges", SourceMerge, SOURCE_MERGE_FIELDS),
+)
+REPORT_PARTS = (
+    ("sections", Section, SECTION_FIELDS),
+    ("references", Reference, REFERENCE_FIELDS),
+    ("questions", FollowUpQuestion, QUESTION_FIELDS),
+    ("versions", PublishedVersion, VERSION_FIELDS),
+    ("transitions", Transition, TRANSITION_FIELDS),
+)
 
 
 # Values -------------------------------------------------------------------------------------

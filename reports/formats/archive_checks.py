@@ -21,18 +21,16 @@ from django.db import models
 from reports import publishing
 from reports.content import ReportContent
 from reports.formats.archive import (
+    LIBRARY,
     PUBLISHER_FIELDS,
-    QUESTION_FIELDS,
-    REFERENCE_FIELDS,
     REPORT_FIELDS,
+    REPORT_PARTS,
     SCHEMA,
-    SECTION_FIELDS,
     SOURCE_FIELDS,
     SOURCE_MERGE_FIELDS,
     TOPIC_FIELDS,
-    TRANSITION_FIELDS,
     VERDICT_FIELDS,
-    VERSION_FIELDS,
+    VERSION_LISTS,
 )
 from reports.formats.errors import JsonFormatError, join, short
 from reports.models import (
@@ -42,7 +40,6 @@ from reports.models import (
     Report,
     Section,
     Topic,
-    Transition,
     Verdict,
 )
 from sources.models import Publisher, PublisherDomain, Source, SourceMerge
@@ -90,13 +87,8 @@ class ArchiveReader:
         }
         for index, report in enumerate(archive["reports"]):
             path = f"reports[{index}]"
-            for key, model, fields, lists in (
-                ("sections", Section, SECTION_FIELDS, ()),
-                ("references", Reference, REFERENCE_FIELDS, ()),
-                ("questions", FollowUpQuestion, QUESTION_FIELDS, ()),
-                ("versions", PublishedVersion, VERSION_FIELDS, ("topics", "sources")),
-                ("transitions", Transition, TRANSITION_FIELDS, ()),
-            ):
+            for key, model, fields in REPORT_PARTS:
+                lists = VERSION_LISTS if model is PublishedVersion else ()
                 report[key] = self.rows(report, key, model, fields, lists=lists, path=path)
         self.raise_problems()
         return archive
@@ -209,13 +201,7 @@ class ArchiveReader:
         here among the archive's objects (the database is empty; its constraints catch the rest).
         """
         seen = _Seen(self)
-        for key, model, fields in (
-            ("verdicts", Verdict, VERDICT_FIELDS),
-            ("topics", Topic, TOPIC_FIELDS),
-            ("publishers", Publisher, PUBLISHER_FIELDS),
-            ("sources", Source, SOURCE_FIELDS),
-            ("source_merges", SourceMerge, SOURCE_MERGE_FIELDS),
-        ):
+        for key, model, fields in LIBRARY:
             for index, row in enumerate(archive[key]):
                 path = f"{key}[{index}]"
                 self.object(model, row, fields, path)
@@ -236,13 +222,7 @@ class ArchiveReader:
         self.object(Report, report, REPORT_FIELDS, path)
         seen.unique_fields(Report, report, REPORT_FIELDS, path)
         self.raise_problems()
-        for key, model, fields in (
-            ("sections", Section, SECTION_FIELDS),
-            ("references", Reference, REFERENCE_FIELDS),
-            ("questions", FollowUpQuestion, QUESTION_FIELDS),
-            ("versions", PublishedVersion, VERSION_FIELDS),
-            ("transitions", Transition, TRANSITION_FIELDS),
-        ):
+        for key, model, fields in REPORT_PARTS:
             for index, row in enumerate(report[key]):
                 where = f"{path}.{key}[{index}]"
                 if model is PublishedVersion:

@@ -19,16 +19,12 @@ from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connections, 
 from reports.formats.archive import (
     BATCH,
     PUBLISHER_FIELDS,
-    QUESTION_FIELDS,
-    REFERENCE_FIELDS,
     REPORT_FIELDS,
-    SECTION_FIELDS,
+    REPORT_PARTS,
     SOURCE_FIELDS,
     SOURCE_MERGE_FIELDS,
     TOPIC_FIELDS,
-    TRANSITION_FIELDS,
     VERDICT_FIELDS,
-    VERSION_FIELDS,
     Progress,
     no_progress,
 )
@@ -178,13 +174,7 @@ def _restore(archive: dict, reader: ArchiveReader, progress: Progress) -> Import
     for row in progress(archive["reports"], desc="Reports", unit="report"):
         reports.append(build(Report, row, REPORT_FIELDS))
         report_topics += [(row["id"], topics[slug]) for slug in row["topics"]]
-        for key, model, fields in (
-            ("sections", Section, SECTION_FIELDS),
-            ("references", Reference, REFERENCE_FIELDS),
-            ("questions", FollowUpQuestion, QUESTION_FIELDS),
-            ("versions", PublishedVersion, VERSION_FIELDS),
-            ("transitions", Transition, TRANSITION_FIELDS),
-        ):
+        for key, model, fields in REPORT_PARTS:
             parts[model] += [build(model, part, fields, report_id=row["id"]) for part in row[key]]
         for version in row["versions"]:
             version_topics += [(version["id"], topics[slug]) for slug in version["topics"]]

@@ -71,6 +71,14 @@ def join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def json_path(parts) -> str:
+    """``sections[2].heading`` for the parts ("sections", 2, "heading")."""
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+    return path
+
+
 def describe(value) -> str:
     """What a JSON value is, for messages: "an object", "a list", "text"…"""
     if value is None:

@@ -21,6 +21,7 @@ from functools import cache
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from reports.formats.errors import json_path
 from reports.formats.jsonformat import SCHEMA_FILE
 
 # The schema's pattern for text that must be one line (a claim, a heading, a question).
@@ -30,14 +31,6 @@ ONE_LINE = "^[^\\r\\n]*$"
 @cache
 def _validator() -> Draft202012Validator:
     return Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
-
-
-def json_path(parts) -> str:
-    """``sections[2].heading`` for the parts ("sections", 2, "heading")."""
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
-    return path
 
 
 class SchemaFindings:
