@@ -7,10 +7,11 @@ import datetime
 import reversion
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from sources.models import Source
 
@@ -245,6 +246,57 @@ class Report(models.Model):
     @property
     def has_unpublished_changes(self) -> bool:
         return self.published_at is not None and self.updated_at > self.published_at
+
+
+# A slug made from a claim: long enough to tell reports apart, short enough for a readable URL.
+SLUG_LENGTH = 80
+# Saves tried under a free slug before giving up: another save may take it meanwhile.
+_SLUG_ATTEMPTS = 5
+
+
+def free_slug(claim: str, *, fallback: str = "report") -> str:
+    """A slug for `claim` that no report and no live version uses: the one slug rule.
+
+    At most `SLUG_LENGTH` characters, cut at a word boundary; then `-2`, `-3`… until free.
+    `fallback` stands in for a claim with nothing slugify keeps (all punctuation, say).
+    """
+    full = slugify(claim) or fallback
+    candidate, number = _cut_slug(full, SLUG_LENGTH), 1
+    while _slug_taken(candidate):
+        number += 1
+        suffix = f"-{number}"
+        candidate = _cut_slug(full, SLUG_LENGTH - len(suffix)) + suffix
+    return candidate
+
+
+def create_with_free_slug(*, fallback: str = "report", **fields) -> Report:
+    """Save a new report under `free_slug(claim)`, again if another save takes it first."""
+    for _attempt in range(_SLUG_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                slug = free_slug(fields["claim"], fallback=fallback)
+                return Report.objects.create(slug=slug, **fields)
+        except IntegrityError:
+            continue
+    raise IntegrityError(f"No free slug for “{fields['claim']}”.")
+
+
+def _slug_taken(slug: str) -> bool:
+    # A live version keeps the slug it was published under even if its working copy's
+    # slug has changed since; publishing a new report under it would clash.
+    return (
+        Report.objects.filter(slug=slug).exists()
+        or PublishedVersion.objects.live().filter(slug=slug).exists()
+    )
+
+
+def _cut_slug(slug: str, length: int) -> str:
+    """`slug` cut to `length` characters at a word boundary, if it has one to cut at."""
+    if len(slug) <= length:
+        return slug
+    cut = slug[: length + 1]  # keep the next character, to see if a word ends at `length`
+    words = cut.rsplit("-", 1)[0] if "-" in cut else ""
+    return (words or slug[:length]).strip("-")
 
 
 class Transition(models.Model):

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from reports import workflow
 from reports.content import ReportContent
-from reports.formats import archive, importing, jsonformat
+from reports.formats import archive, archive_import, importing, json_import, jsonformat
 from reports.formats.textformat import export_text
 from reports.models import ChangeKind, Reference, Report
 from sources import interchange, merging
@@ -195,7 +195,7 @@ def test_a_json_import_that_fails_halfway_creates_no_report_source_publisher_or_
     injection = fail_when_called(monkeypatch, Reference.objects, "bulk_create")
 
     with pytest.raises(Injected):
-        jsonformat.import_json(json.dumps(document), filename="copy.json", author=editor)
+        json_import.import_json(json.dumps(document), filename="copy.json", author=editor)
 
     assert_nothing_saved(injection)
 
@@ -252,9 +252,9 @@ def test_an_archive_import_that_fails_halfway_leaves_the_database_empty(monkeypa
     Source.objects.all().delete()
     Publisher.objects.all().delete()
     # Sequences are reset last, once every row is in.
-    injection = fail_when_called(monkeypatch, archive, "_reset_sequences")
+    injection = fail_when_called(monkeypatch, archive_import, "_reset_sequences")
 
     with pytest.raises(Injected):
-        archive.import_archive(text)
+        archive_import.import_archive(text)
 
     assert_nothing_saved(injection)

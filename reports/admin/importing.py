@@ -20,7 +20,7 @@ from factually.admin_pages import admin_page_context
 from reports import citations
 from reports.admin.forms import ImportTextForm
 from reports.formats import importing, textformat
-from reports.formats.textformat import TextFormatError
+from reports.formats.errors import TextFormatError
 
 # Lines shown around the one a refusal names.
 _CONTEXT_LINES = 2

@@ -1,7 +1,7 @@
 """Importing a report from the plain-text layout as a new draft.
 
 The one service behind `manage.py import_report`, the admin's "Import from text" page and
-the demo loader: read first (`reports.formats.textformat.read_text`), then save everything in one
+the demo loader: read first (`reports.formats.text_reading.read_text`), then save everything in one
 transaction, so a text that cannot be read leaves nothing behind.
 
 `preview_import` reads without saving: the admin shows it before the editor confirms.
@@ -17,22 +17,17 @@ import dataclasses
 from dataclasses import dataclass
 
 import reversion
-from django.db import IntegrityError, transaction
-from django.utils.text import slugify
+from django.db import transaction
 
 from reports import contributing
 from reports.content import ReportContent
-from reports.formats.textformat import read_text
-from reports.models import FollowUpQuestion, PublishedVersion, Reference, Report, Section
+from reports.formats.text_reading import read_text
+from reports.models import FollowUpQuestion, Reference, Report, Section, create_with_free_slug
 from reports.publishing import Problem, check_content
 
 # The largest file or pasted text an import reads, in bytes: a report at every field's limit
 # is about a tenth of this. Checked before a file is read whole (README, "Importing reports").
 MAX_IMPORT_SIZE = 1_000_000
-# Long enough to tell reports apart, short enough for a readable URL.
-SLUG_LENGTH = 80
-# For a claim with no letters or digits slugify can keep (all punctuation, say).
-FALLBACK_SLUG = "report"
 # Every imported draft has these left to do; they are said once, not listed as problems.
 _ALWAYS_TO_DO = {"verdict", "references"}
 
@@ -62,7 +57,7 @@ def too_large(name: str, size: int) -> str | None:
 def preview_import(text: str, *, filename: str = "<text>", partial: bool = False) -> ImportResult:
     """What importing `text` would create, saving nothing.
 
-    Raises `reports.formats.textformat.TextFormatError` if the text cannot be read; without
+    Raises `reports.formats.errors.TextFormatError` if the text cannot be read; without
     `partial`, also if it stops early, naming the line where it stops making sense.
     """
     reading = read_text(text, filename=filename, partial=partial)
@@ -98,7 +93,7 @@ def import_report(text: str, *, filename: str = "<text>", author=None) -> Report
 
 def _save(content: ReportContent, author, filename: str) -> Report:
     with transaction.atomic(), reversion.create_revision():
-        report = _create(
+        report = create_with_free_slug(
             claim=content.claim,
             verdict=None,
             checked_on=content.checked_on,
@@ -127,43 +122,3 @@ def _save(content: ReportContent, author, filename: str) -> Report:
         reversion.set_comment(f"Imported from {filename}.")
         contributing.record(report, by=author, what=f"Imported it from {filename}.")
     return report
-
-
-def _create(**fields) -> Report:
-    """Save a report under a free slug from its claim, again if another import takes it first."""
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                return Report.objects.create(slug=unique_slug(fields["claim"]), **fields)
-        except IntegrityError:
-            continue
-    return Report.objects.create(slug=unique_slug(fields["claim"]), **fields)
-
-
-def unique_slug(claim: str) -> str:
-    """A slug for `claim` of at most 80 characters that no report or live version uses."""
-    full = slugify(claim) or FALLBACK_SLUG
-    candidate, counter = _truncate(full, SLUG_LENGTH), 1
-    while _slug_taken(candidate):
-        counter += 1
-        suffix = f"-{counter}"
-        candidate = _truncate(full, SLUG_LENGTH - len(suffix)) + suffix
-    return candidate
-
-
-def _slug_taken(slug: str) -> bool:
-    # A live version keeps the slug it was published under even if its working copy's
-    # slug has changed since; publishing a new report under it would clash.
-    return (
-        Report.objects.filter(slug=slug).exists()
-        or PublishedVersion.objects.live().filter(slug=slug).exists()
-    )
-
-
-def _truncate(slug: str, length: int) -> str:
-    """`slug` cut to `length` characters at a word boundary, if it has one to cut at."""
-    if len(slug) <= length:
-        return slug
-    cut = slug[: length + 1]  # keep the next character, to see if a word ends at `length`
-    words = cut.rsplit("-", 1)[0] if "-" in cut else ""
-    return (words or slug[:length]).strip("-")

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import reversion
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
-from django.utils.text import slugify
 
 from reports import contributing
-from reports.models import FollowUpQuestion, PublishedVersion, Report
-
-_SLUG_LENGTH = Report._meta.get_field("slug").max_length
+from reports.models import FollowUpQuestion, Report, create_with_free_slug
 
 
 class AlreadyAnswered(Exception):
@@ -33,8 +30,12 @@ def draft_from_question(question: FollowUpQuestion, *, by) -> Report:
         if locked.answered_by is not None:
             raise AlreadyAnswered(locked.answered_by)
         with reversion.create_revision():
-            draft = _create(
-                claim=locked.question.strip(), author=by, created_by=by, last_edited_by=by
+            draft = create_with_free_slug(
+                claim=locked.question.strip(),
+                author=by,
+                created_by=by,
+                last_edited_by=by,
+                fallback="draft",
             )
             contributing.record(draft, by=by, what="Drafted it from a follow-up question.")
             reversion.set_user(by)
@@ -51,31 +52,3 @@ def draft_from_question(question: FollowUpQuestion, *, by) -> Report:
         )
     question.answered_by = draft
     return draft
-
-
-def _create(**fields) -> Report:
-    """Save a report under a free slug made from its claim, retrying if one is taken meanwhile."""
-    base = slugify(fields["claim"])[:_SLUG_LENGTH].strip("-") or "draft"
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Report.objects.create(slug=unique_slug(base), **fields)
-        except IntegrityError:
-            continue
-    raise IntegrityError(f"No free slug for “{fields['claim']}”.")
-
-
-def unique_slug(base: str) -> str:
-    """`base`, or `base-2`, `base-3`…: the first that no report and no live page uses."""
-    base = base[:_SLUG_LENGTH]
-    taken = set(Report.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-    # A live page keeps the slug it was published with, even if its report's slug changed.
-    taken |= set(
-        PublishedVersion.objects.live().filter(slug__startswith=base).values_list("slug", flat=True)
-    )
-    slug, number = base, 1
-    while slug in taken:
-        number += 1
-        suffix = f"-{number}"
-        slug = base[: _SLUG_LENGTH - len(suffix)].rstrip("-") + suffix
-    return slug

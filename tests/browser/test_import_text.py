@@ -10,7 +10,7 @@ from reports.content import ReportContent
 from reports.formats.textformat import export_text
 from reports.models import Report
 from tests.conftest import make_user
-from tests.reports.test_textformat import EXAMPLE
+from tests.reports.formats.test_textformat import EXAMPLE
 
 SCREENSHOT = None  # set to a path to look at the preview while developing
 

@@ -19,8 +19,8 @@ from django.forms import modelform_factory
 from django.urls import reverse
 
 from reports import citations
-from reports.formats import importing, jsonformat
-from reports.formats.textformat import TextFormatError
+from reports.formats import importing, json_import, jsonformat
+from reports.formats.errors import TextFormatError
 from reports.models import (
     CONCLUSION_LENGTH,
     SECTION_LENGTH,
@@ -33,7 +33,7 @@ from reports.models import (
 from reports.newsroom import changes, highlighting
 from sources.models import NOTES_LENGTH, Source
 from tests.conftest import make_report, publish_now
-from tests.reports.test_textformat import EXAMPLE
+from tests.reports.formats.test_textformat import EXAMPLE
 
 # Wall-clock bound for one call at a field's limit: only a catastrophic case comes near it.
 CATASTROPHIC_SECONDS = 2.0
@@ -195,8 +195,8 @@ def test_a_json_import_refuses_a_section_over_the_limit_naming_it():
     document = json.loads(jsonformat.export_json(version))
     document["slug"] = "imported"
     document["sections"][1]["body"] = "x" * (SECTION_LENGTH + 1)
-    with pytest.raises(jsonformat.JsonFormatError, match=r"sections\[1\]\.body: too long") as e:
-        jsonformat.import_json(json.dumps(document), filename="long.json")
+    with pytest.raises(json_import.JsonFormatError, match=r"sections\[1\]\.body: too long") as e:
+        json_import.import_json(json.dumps(document), filename="long.json")
     assert f"at most {SECTION_LENGTH}" in str(e.value)
     assert not Report.objects.filter(slug="imported").exists()
 

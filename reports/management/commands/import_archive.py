@@ -4,7 +4,7 @@ Into an empty database only (freshly migrated), in one transaction, keeping ever
 database that has reports, sources or publishers is refused, as is an archive with a
 problem or an invalid object (each problem is printed as ``FILE: JSON path: message``, and
 the command exits with status 1), and nothing is saved. Published HTML is rendered again
-from each version's content, never read from the file (see `reports.formats.archive`).
+from each version's content, never read from the file (see `reports.formats.archive_checks`).
 """
 
 import sys
@@ -13,8 +13,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from reports.formats import archive
-from reports.formats.jsonformat import JsonFormatError
+from reports.formats import archive_import
+from reports.formats.errors import JsonFormatError
 
 
 class Command(BaseCommand):
@@ -35,8 +35,8 @@ class Command(BaseCommand):
         except UnicodeDecodeError:
             raise CommandError(f"{file}: not UTF-8 text, so not an archive.") from None
         try:
-            summary = archive.import_archive(text, filename=file, progress=self._progress)
-        except archive.ArchiveRefused as refusal:
+            summary = archive_import.import_archive(text, filename=file, progress=self._progress)
+        except archive_import.ArchiveRefused as refusal:
             raise CommandError(str(refusal)) from None
         except JsonFormatError as error:
             for path, message in error.problems:

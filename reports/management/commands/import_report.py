@@ -1,7 +1,7 @@
 """`manage.py import_report PATH [PATH ...]`: import reports as drafts, in bulk.
 
 A path is a file or a folder, searched recursively for ``*.txt`` (the plain-text layout,
-`reports.formats.importing`) and ``*.json`` (`reports.formats.jsonformat.import_json`, when
+`reports.formats.importing`) and ``*.json`` (`reports.formats.json_import.import_json`, when
 that module is installed). Each file is imported in its own transaction, so one file that
 cannot be read neither stops the others nor leaves half a report behind. The command shows a
 progress bar on a terminal, ends with a summary ("12 imported, 2 refused") listing each
@@ -21,11 +21,11 @@ from django.db import transaction
 from tqdm import tqdm
 
 from reports import contributing
+from reports.formats.errors import TextFormatError
 from reports.formats.importing import MAX_IMPORT_SIZE, import_text, too_large
-from reports.formats.textformat import TextFormatError
 from reports.models import Report
 
-JSON_MODULE = "reports.formats.jsonformat"
+JSON_MODULE = "reports.formats.json_import"
 
 
 class Refused(Exception):
@@ -190,7 +190,7 @@ def _json_available() -> bool:
 
 
 def _json_module():
-    """`reports.formats.jsonformat`, imported when a JSON file is met; None if not installed."""
+    """`reports.formats.json_import`, imported when a JSON file is met; None if not installed."""
     if not _json_available():
         return None
     return importlib.import_module(JSON_MODULE)

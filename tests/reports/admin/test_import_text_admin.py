@@ -15,8 +15,8 @@ from reversion.models import Version
 from reports.content import ReportContent
 from reports.formats.textformat import export_text
 from reports.models import Report
-from tests.reports.test_layouts import CUT_OFF, OLDER
-from tests.reports.test_textformat import EXAMPLE
+from tests.reports.formats.test_layouts import CUT_OFF, OLDER
+from tests.reports.formats.test_textformat import EXAMPLE
 
 pytestmark = pytest.mark.django_db
 

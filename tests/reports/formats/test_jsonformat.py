@@ -17,7 +17,9 @@ from jsonschema import Draft202012Validator
 
 from reports import workflow
 from reports.formats import jsonformat
-from reports.formats.jsonformat import JsonFormatError, export_document, export_json, import_json
+from reports.formats.errors import JsonFormatError
+from reports.formats.json_import import import_json
+from reports.formats.jsonformat import export_document, export_json
 from reports.models import (
     FollowUpQuestion,
     PublishedVersion,
@@ -676,6 +678,52 @@ def test_a_file_that_is_not_json_is_refused_with_its_line_and_column():
             lambda d: d.pop("schema"),
             ("schema", "missing: a report document says “schema”: “factually.report/1”"),
         ),
+        # Found by the JSON Schema, worded by the reader.
+        (
+            lambda d: d["sections"][0].update(heading="Two\nlines"),
+            ("sections[0].heading", "must be one line"),
+        ),
+        (
+            lambda d: d["references"][0]["source"]["authors"].append("Ann\nBob"),
+            ("references[0].source.authors[2]", "one name, on one line"),
+        ),
+        (lambda d: d.update(verdict="true"), ("verdict", "expected an object ({…}), found text")),
+        (lambda d: d["verdict"].update(slug=3), ("verdict.slug", "expected text, found a number")),
+        (
+            lambda d: d["verdict"].update(colour="red"),
+            ("verdict.colour", "not a field of factually.report/1"),
+        ),
+        (
+            lambda d: d["references"][0].update(source=[]),
+            ("references[0].source", "expected an object ({…}), found a list"),
+        ),
+        (
+            lambda d: d["references"][0]["source"].update(publisher={"domain": "x.org"}),
+            ("references[0].source.publisher.name", "missing"),
+        ),
+        (
+            lambda d: d["references"][0]["source"].update(archive_date="2020/01"),
+            (
+                "references[0].source.archive_date",
+                "expected a date as YYYY-MM-DD, YYYY-MM or YYYY, or null, found “2020/01”",
+            ),
+        ),
+        (
+            lambda d: d["questions"][0].update(answered_by=5),
+            ("questions[0].answered_by", "expected a slug or null, found a number"),
+        ),
+        (
+            lambda d: d["references"][0]["source"].update(kind=None),
+            ("references[0].source.kind", "expected text, found null"),
+        ),
+        (
+            lambda d: d["references"][0].update(number=1.0),
+            ("references[0].number", "expected a whole number, found 1.0"),
+        ),
+        (
+            lambda d: d.update(publication=[]),
+            ("publication", "expected an object ({…}), found a list"),
+        ),
     ],
 )
 def test_a_malformed_document_is_refused_naming_the_path_of_the_bad_field(
@@ -689,6 +737,17 @@ def test_a_malformed_document_is_refused_naming_the_path_of_the_bad_field(
     assert f"heights.json: {expected[0]}: {expected[1]}" in f"heights.json: {error}".replace(
         "heights.json: heights.json: ", "heights.json: "
     )
+
+
+def test_what_import_ignores_is_not_checked_against_the_schema(document):
+    """The publication history and the verdict's name and rating are informational."""
+    document["publication"] = None
+    document["verdict"]["rating"] = "high"
+    document["references"][0]["source"]["kind"] = "News article"  # a label, not the value
+
+    report = import_json(json.dumps(document))
+
+    assert report.references.get(number=1).source.kind == Source.Kind.NEWS_ARTICLE
 
 
 def test_every_problem_is_reported_at_once(document):

@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from reports import workflow
-from reports.formats import archive
-from reports.formats.jsonformat import JsonFormatError
+from reports.formats import archive, archive_import
+from reports.formats.errors import JsonFormatError
 from reports.models import (
     ChangeKind,
     FollowUpQuestion,
@@ -143,7 +143,7 @@ def test_export_then_import_into_an_empty_database_then_export_gives_the_same_ar
     Verdict.objects.filter(slug="false").update(definition="Reworded here.", colour="#000000")
     assert not Report.objects.exists()
 
-    summary = archive.import_archive(first)
+    summary = archive_import.import_archive(first)
 
     assert export() == first
     assert summary.counts["report"] == 5
@@ -203,7 +203,7 @@ def test_ids_are_kept_so_every_link_still_works(newsroom, client):
     text = export()
     empty_the_newsroom()
 
-    archive.import_archive(text)
+    archive_import.import_archive(text)
 
     assert client.get(f"/sources/{rich.pk}/").status_code == 200
     merged = client.get(f"/sources/{newsroom['duplicate_id']}/")
@@ -228,7 +228,7 @@ def test_new_records_after_an_import_get_new_ids(newsroom, reviewer):
     text = export()
     highest = max(Report.objects.order_by("-pk").first().pk, 0)
     empty_the_newsroom()
-    archive.import_archive(text)
+    archive_import.import_archive(text)
 
     report = make_report()
     version = publish_now(report, by=reviewer)
@@ -244,7 +244,7 @@ def test_people_missing_here_are_left_empty_and_named(newsroom, reviewer):
     empty_the_newsroom()
     reviewer.delete()
 
-    summary = archive.import_archive(text)
+    summary = archive_import.import_archive(text)
 
     assert summary.missing_people == {"reviewer"}
     assert "reviewer" in str(summary)
@@ -260,8 +260,8 @@ def test_an_import_into_a_database_with_reports_or_sources_is_refused(newsroom):
     before = (Report.objects.count(), Source.objects.count())
 
     expected = f"not empty: it has 5 reports, {before[1]} sources, 2 publishers"
-    with pytest.raises(archive.ArchiveRefused, match=expected):
-        archive.import_archive(text)
+    with pytest.raises(archive_import.ArchiveRefused, match=expected):
+        archive_import.import_archive(text)
 
     assert (Report.objects.count(), Source.objects.count()) == before
 
@@ -270,8 +270,8 @@ def test_a_single_source_is_enough_to_refuse():
     text = archive.dumps(archive.export_archive())
     make_source()
 
-    with pytest.raises(archive.ArchiveRefused, match=r"it has 1 source\. "):
-        archive.import_archive(text)
+    with pytest.raises(archive_import.ArchiveRefused, match=r"it has 1 source\. "):
+        archive_import.import_archive(text)
 
 
 def broken(mutate) -> str:
@@ -309,7 +309,7 @@ def test_a_broken_archive_is_refused_with_the_path_of_each_problem(newsroom, mut
     empty_the_newsroom()
 
     with pytest.raises(JsonFormatError) as error:
-        archive.import_archive(text)
+        archive_import.import_archive(text)
 
     assert any(p == path and message in m for p, m in error.value.problems), error.value.problems
     assert not Report.objects.exists()
@@ -318,7 +318,7 @@ def test_a_broken_archive_is_refused_with_the_path_of_each_problem(newsroom, mut
 
 def test_text_that_is_not_json_is_refused():
     with pytest.raises(JsonFormatError, match="not valid JSON"):
-        archive.import_archive("{", filename="backup.json")
+        archive_import.import_archive("{", filename="backup.json")
 
 
 # The commands

@@ -13,8 +13,8 @@ from django.db import connections
 
 from reports.management.commands import import_report as command
 from reports.models import Report, Section
-from tests.reports.test_layouts import CUT_OFF, DASHES, FURNITURE, OLDER
-from tests.reports.test_textformat import EXAMPLE
+from tests.reports.formats.test_layouts import CUT_OFF, DASHES, FURNITURE, OLDER
+from tests.reports.formats.test_textformat import EXAMPLE
 
 pytestmark = pytest.mark.django_db
 
@@ -222,7 +222,7 @@ def test_quiet_output_says_only_what_was_refused(folder):
     assert err.startswith("Refused: ")
 
 
-# JSON files: handed to reports.formats.jsonformat, whose own tests cover its format.
+# JSON files: handed to reports.formats.json_import, whose own tests cover its format.
 
 
 def test_without_the_json_importer_folders_skip_json_and_a_named_json_file_is_refused(
@@ -243,7 +243,7 @@ def test_without_the_json_importer_folders_skip_json_and_a_named_json_file_is_re
 
 
 def test_json_files_go_to_the_json_importer_with_its_refusals_listed(tmp_path, monkeypatch):
-    """The dispatch, with a stand-in for reports.formats.jsonformat's import_json."""
+    """The dispatch, with a stand-in for reports.formats.json_import's import_json."""
 
     class JsonFormatError(ValueError):
         pass

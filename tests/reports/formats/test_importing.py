@@ -12,11 +12,12 @@ from reversion.models import Version
 
 from reports import publishing
 from reports.content import ReportContent
+from reports.formats.errors import TextFormatError
 from reports.formats.importing import import_report, import_text, preview_import
-from reports.formats.textformat import TextFormatError, export_text
+from reports.formats.textformat import export_text
 from reports.models import FollowUpQuestion, Reference, Report, Section
 from tests.conftest import make_report, publish_now
-from tests.reports.test_textformat import EXAMPLE, EXAMPLE_PATH, MALFORMED
+from tests.reports.formats.test_textformat import EXAMPLE, EXAMPLE_PATH, MALFORMED
 
 pytestmark = pytest.mark.django_db
 

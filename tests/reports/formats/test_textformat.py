@@ -11,16 +11,11 @@ from hypothesis import strategies as st
 
 from reports import citations
 from reports.content import QuestionContent, ReferenceContent, ReportContent, SectionContent
-from reports.formats.textformat import (
-    BULLETS,
-    QUESTIONS_HEADING,
-    TextFormatError,
-    export_text,
-    format_date,
-    parse_text,
-)
+from reports.formats.errors import TextFormatError
+from reports.formats.text_reading import parse_text
+from reports.formats.textformat import BULLETS, QUESTIONS_HEADING, export_text, format_date
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "reports" / "demo"
+DEMO_DIR = Path(__file__).resolve().parents[3] / "reports" / "demo"
 EXAMPLE_PATH = DEMO_DIR / "destalinisation.txt"
 EXAMPLE = EXAMPLE_PATH.read_text(encoding="utf-8")
 

@@ -1,6 +1,6 @@
 """An archive is untrusted input: a tampered export is refused, or restored safe, never trusted.
 
-Each attack starts from a real export of the newsroom (tests/reports/test_archive.py), edits
+Each attack starts from a real export of the newsroom (tests/reports/formats/test_archive.py), edits
 the JSON as an attacker with the file would, and imports it into an empty database.
 """
 
@@ -13,11 +13,11 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 
-from reports.formats import archive
-from reports.formats.jsonformat import JsonFormatError
+from reports.formats import archive_import
+from reports.formats.errors import JsonFormatError
 from reports.models import PublishedVersion, Report, Section, Topic, Verdict
 from sources.models import Publisher, Source, SourceMerge
-from tests.reports.test_archive import empty_the_newsroom, export, newsroom  # noqa: F401
+from tests.reports.formats.test_archive import empty_the_newsroom, export, newsroom  # noqa: F401
 
 # Every test starts from the newsroom of test_archive.py, exported.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("newsroom")]
@@ -47,7 +47,7 @@ def live_version(data: dict) -> tuple[int, int]:
 def refusal(text: str) -> tuple[str, str]:
     """The first (path, message) the import refuses `text` with."""
     with pytest.raises(JsonFormatError) as error:
-        archive.import_archive(text)
+        archive_import.import_archive(text)
     return error.value.problems[0]
 
 
@@ -82,7 +82,7 @@ def test_a_script_in_a_versions_stored_html_is_replaced_by_html_rendered_from_it
 
     text = tampered(plant_script)
 
-    summary = archive.import_archive(text)
+    summary = archive_import.import_archive(text)
 
     version = PublishedVersion.objects.get(pk=genuine["reports"][i]["versions"][j]["id"])
     expected = genuine["reports"][i]["versions"][j]
@@ -104,7 +104,7 @@ def test_a_script_in_a_versions_content_is_rendered_as_text(client):
         content = data["reports"][i]["versions"][j]["content"]
         content["sections"][0]["body"] = '<script>alert(1)</script> <img src=x onerror="alert(2)">'
 
-    archive.import_archive(tampered(plant_script))
+    archive_import.import_archive(tampered(plant_script))
 
     version = PublishedVersion.objects.get(pk=genuine["reports"][i]["versions"][j]["id"])
     assert "<script>" not in version.body_html
@@ -380,4 +380,4 @@ def test_validation_adds_no_query_per_object(django_assert_max_num_queries):
     # Verdicts and topics are matched one by one (a few queries each); the rest is inserted
     # in batches: the count does not grow with the reports, sections and sources.
     with django_assert_max_num_queries(62):
-        archive.import_archive(text)
+        archive_import.import_archive(text)

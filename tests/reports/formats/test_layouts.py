@@ -1,6 +1,6 @@
 """Reading texts as they arrive: layout variants, page furniture, cut-off texts, any text.
 
-The samples in ``tests/reports/samples/`` are our own texts, one per layout.
+The samples in ``tests/reports/formats/samples/`` are our own texts, one per layout.
 """
 
 from __future__ import annotations
@@ -15,16 +15,10 @@ from hypothesis import strategies as st
 
 from reports import citations
 from reports.content import ReportContent
-from reports.formats.textformat import (
-    DISCLAIMER,
-    LAYOUT,
-    OLDER_LAYOUT,
-    TextFormatError,
-    export_text,
-    parse_text,
-    read_text,
-)
-from tests.reports.test_textformat import EXAMPLE, delete_lines, edited, replace_line
+from reports.formats.errors import TextFormatError
+from reports.formats.text_reading import parse_text, read_text
+from reports.formats.textformat import DISCLAIMER, LAYOUT, OLDER_LAYOUT, export_text
+from tests.reports.formats.test_textformat import EXAMPLE, delete_lines, edited, replace_line
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
