@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from reports.caching import public_page
+from factually.pagecache import public_page
 from reports.models import PublishedVersion, Topic, Verdict
 from reports.public.feeds import optional_url
 
