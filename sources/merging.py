@@ -2,7 +2,7 @@
 
 Reached through the reverse relations only: sources never import reports. Cached public
 pages stop showing either source once the merge commits: reports/caching.py listens for the
-saves and deletions of sources.
+saves and deletions of sources. The curator's form: sources/forms.py.
 """
 
 from __future__ import annotations
