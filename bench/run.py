@@ -425,7 +425,7 @@ def warm_up(server: Server, paths: list[str]) -> None:
 
 
 def cache_status(server: Server, path: str) -> str:
-    """How the page cache served `path` just now (reports/caching.py's X-Factually-Cache);
+    """How the page cache served `path` just now (factually/pagecache.py's X-Factually-Cache);
     stops the benchmark if the page does not answer 200 (a redirect would be measured)."""
     import httpx
 

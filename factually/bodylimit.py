@@ -25,19 +25,17 @@ from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse
 
-DEFAULT_LIMIT = 256 * 1024
-DEFAULT_PATH_LIMITS = {"/admin/": 4 * 1024 * 1024}
 # Read in pieces this large, so a chunked body never costs more than the limit plus one.
 _PIECE = 64 * 1024
 
 
 def limit_for(path: str) -> int:
     """The most bytes a request body to `path` may have."""
-    limits = getattr(settings, "FACTUALLY_BODY_LIMITS", DEFAULT_PATH_LIMITS)
+    limits = settings.FACTUALLY_BODY_LIMITS
     for prefix in sorted(limits, key=len, reverse=True):
         if path.startswith(prefix):
             return limits[prefix]
-    return getattr(settings, "FACTUALLY_MAX_BODY_BYTES", DEFAULT_LIMIT)
+    return settings.FACTUALLY_MAX_BODY_BYTES
 
 
 class BodyLimitMiddleware:

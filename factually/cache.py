@@ -31,7 +31,7 @@ UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 # When each Redis location may be tried again; shared by every thread's backend instance.
 _down_until: dict[str, float] = {}
 _lock = threading.Lock()
-# Outages seen by this process: reports/caching.py compares it to retry what the cache missed.
+# Outages seen by this process: factually/pagecache.py compares it to retry what the cache missed.
 _outages = 0
 
 

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import render
 
+from factually.clients import client_address
+
 # Browser features the site never uses, refused for it and for anything it embeds.
 # interest-cohort (FLoC) is gone from browsers; browsing-topics is what replaced it.
 PERMISSIONS_POLICY = ", ".join(
@@ -52,8 +54,6 @@ def login_client_address(request) -> str | None:
     The same rule as the reader forms' rate limit (`FACTUALLY_TRUSTED_PROXY_COUNT`): an
     IPv6 client by its /64, stored as that network's address (axes keeps an IP field).
     """
-    from reports.public.feedback import client_address  # a model module: import once apps are ready
-
     address = client_address(request)
     if address == "unknown":
         return None

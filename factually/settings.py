@@ -113,9 +113,14 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # An unreachable Redis is an empty cache, not an error: pages come from the database.
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "factually.cache.TolerantRedisCache"
-# Anonymous public pages kept in that cache (reports/caching.py), in seconds; a publication
-# makes them stale at once. 0 keeps none (ETag, 304 and Cache-Control still apply).
+# Anonymous public pages kept in that cache (factually/pagecache.py), in seconds; a
+# publication makes them stale at once. 0 keeps none (ETag, 304 and Cache-Control still apply).
 FACTUALLY_PAGE_CACHE_SECONDS = env.int("FACTUALLY_PAGE_CACHE_SECONDS", default=300)
+# Which of CACHES keeps the pages and their counters: one every app server shares.
+FACTUALLY_PAGE_CACHE = env.str("FACTUALLY_PAGE_CACHE", default="default")
+# With a read replica, how far behind the primary it may be, in seconds: pages rendered that
+# soon after a change are neither kept nor given validators (factually/pagecache.py).
+FACTUALLY_REPLICA_LAG_SECONDS = env.float("FACTUALLY_REPLICA_LAG_SECONDS", default=5)
 # The largest request body accepted, in bytes (factually/bodylimit.py): 256 KiB anywhere, 4 MiB
 # under /admin/ (imports). deploy/nginx.conf's client_max_body_size matches the larger.
 FACTUALLY_MAX_BODY_BYTES = env.int("FACTUALLY_MAX_BODY_BYTES", default=256 * 1024)

@@ -329,7 +329,7 @@ def four_eyes_conflict(report: Report, user) -> str:
     Whoever created the report, is named its author, or changed its content since it last
     went live (`reports.contributing`) may not; the system (`user=None`) always may.
     """
-    if user is None or not getattr(settings, "FACTUALLY_FOUR_EYES", True):
+    if user is None or not settings.FACTUALLY_FOUR_EYES:
         return ""
     if user.pk == report.created_by_id:
         why = "created this report"

@@ -4,7 +4,6 @@ import datetime
 import json
 from dataclasses import dataclass
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -18,42 +17,9 @@ from django.utils.text import capfirst
 
 from factually.admin_pages import admin_page_context
 from sources import duplicates, linkcheck, merging, retiring
+from sources.forms import MergeForm, RetireForm, SourceForm
 from sources.interchange.adminviews import SourceInterchangeMixin
 from sources.models import Publisher, Source, SourceMerge
-from sources.normalisation import normalise_url
-
-
-class SourceForm(forms.ModelForm):
-    class Meta:
-        model = Source
-        fields = [
-            "title",
-            "url",
-            "publisher",
-            "authors",
-            "kind",
-            "published_on",
-            "accessed_on",
-            "archive_url",
-            "status",
-            "notes",
-            "is_demo",
-        ]
-
-    def clean_url(self):
-        url = normalise_url(self.cleaned_data["url"])
-        duplicate = Source.objects.filter(url=url).exclude(pk=self.instance.pk).first()
-        if duplicate:
-            raise forms.ValidationError(
-                format_html(
-                    'This URL is already in the library as <a href="{}">{}</a>. '
-                    "Cite that source instead of adding it twice.",
-                    reverse("admin:sources_source_change", args=[duplicate.pk]),
-                    duplicate.title,
-                ),
-                code="duplicate",
-            )
-        return url
 
 
 @admin.register(Publisher)
@@ -366,7 +332,7 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
         if kept_id == duplicate_id or len(found) < 2:
             raise Http404("Two different sources are needed; one may be merged already.")
         kept, duplicate = found[kept_id], found[duplicate_id]
-        form = merging.MergeForm(
+        form = MergeForm(
             request.POST if request.method == "POST" else None, kept=kept, duplicate=duplicate
         )
         if request.method == "POST" and form.is_valid():
@@ -406,7 +372,7 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
         source = self._get_source(request, object_id)
         if not self.has_retire_permission(request):
             raise PermissionDenied
-        form = retiring.RetireForm(request.POST if request.method == "POST" else None)
+        form = RetireForm(request.POST if request.method == "POST" else None)
         posted = request.method == "POST" and (not retire or form.is_valid())
         if posted:
             try:

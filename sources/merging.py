@@ -2,18 +2,16 @@
 
 Reached through the reverse relations only: sources never import reports. Cached public
 pages stop showing either source once the merge commits: reports/caching.py listens for the
-saves and deletions of sources.
+saves and deletions of sources. The curator's form: sources/forms.py.
 """
 
 from __future__ import annotations
 
 import json
 
-from django import forms
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core import serializers
 from django.db import transaction
-from django.utils.html import format_html
 
 from sources.models import Source, SourceMerge
 
@@ -173,66 +171,3 @@ def _as_json(source: Source) -> dict:
     """Every field of `source`, as Django's JSON serialiser writes it (dates as ISO text)."""
     serialised = json.loads(serializers.serialize("json", [source]))[0]
     return {"id": serialised["pk"], **serialised["fields"]}
-
-
-class MergeForm(forms.Form):
-    """One choice per differing field, defaulting to the richer value."""
-
-    def __init__(self, *args, kept: Source, duplicate: Source, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.kept, self.duplicate = kept, duplicate
-        for field in differing_fields(kept, duplicate):
-            label = _label(field)
-            self.fields[field] = forms.ChoiceField(
-                label=label,
-                choices=[
-                    (
-                        side,
-                        format_html(
-                            '<span class="visually-hidden">{} of the {}: </span>{}',
-                            label,
-                            name,
-                            _display(source, field),
-                        ),
-                    )
-                    for side, name, source in (
-                        (KEPT, "kept source", kept),
-                        (DUPLICATE, "duplicate", duplicate),
-                    )
-                ],
-                initial=richer(field, kept, duplicate),
-                widget=forms.RadioSelect,
-            )
-
-    def rows(self) -> list[dict]:
-        """Every merged field side by side; a differing one carries its choice."""
-        return [
-            {
-                "label": _label(field),
-                "kept": _display(self.kept, field),
-                "duplicate": _display(self.duplicate, field),
-                "choice": self[field] if field in self.fields else None,
-            }
-            for field in MERGED_FIELDS
-        ]
-
-    def merge(self, *, by) -> SourceMerge:
-        return merge(self.kept, self.duplicate, by=by, choices=self.cleaned_data)
-
-
-def _label(field: str) -> str:
-    name = str(Source._meta.get_field(field).verbose_name)
-    return name[:1].upper() + name[1:]
-
-
-def _display(source: Source, field: str) -> str:
-    """A field's value as curators read it; "(empty)" rather than nothing."""
-    if field == "authors":
-        value = "; ".join(source.author_list)
-    elif field == "url":
-        value = f"{source.url} ({source.get_url_status_display()})"
-    elif field == "kind":
-        value = source.get_kind_display()
-    else:
-        value = getattr(source, field)
-    return str(value) if value not in (None, "") else "(empty)"

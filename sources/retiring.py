@@ -8,7 +8,6 @@ reports/caching.py listens for the saves of sources.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -82,12 +81,4 @@ def published_reports_citing(source: Source) -> list:
         )
         .distinct()
         .order_by("claim", "pk")
-    )
-
-
-class RetireForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for retiring",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Shown to readers on the source’s page and to editors whose reports cite it.",
     )

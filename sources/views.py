@@ -14,8 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-# The site-wide page cache (validators, CDN headers): its one use of the reports app.
-from reports.caching import public_page
+from factually.pagecache import public_page
 from sources.models import Source, SourceMerge
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime
 import itertools
 import os
+import pickle
 
 import hypothesis
 import pytest
+from django.core.cache import caches
 
-from reports import caching, roles, workflow
+from factually import pagecache
+from reports import roles, workflow
 from reports.models import ChangeKind, FollowUpQuestion, Reference, Report, Section, Topic, Verdict
 from sources.models import Publisher, Source
 
@@ -21,14 +24,38 @@ hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatabl
 
 _sequence = itertools.count(1)
 
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
 
 @pytest.fixture(autouse=True)
 def _page_cache_never_failed():
     """A cache failure seen by an earlier test makes the next page lookup check for pending
-    invalidations (reports/caching.py): each test starts as a process that saw none."""
-    caching.forget_failures()
+    invalidations (factually/pagecache.py): each test starts as a process that saw none."""
+    pagecache.forget_failures()
     yield
-    caching.forget_failures()
+    pagecache.forget_failures()
+
+
+@pytest.fixture
+def page_cache(settings):
+    """The page cache on (tests/settings.py turns it off), in a local memory of its own."""
+    settings.CACHES = {"default": {"BACKEND": LOCMEM, "LOCATION": "test-caching"}}
+    settings.FACTUALLY_PAGE_CACHE_SECONDS = 300
+    pagecache._unavailable_until = 0.0
+    cache = caches["default"]
+    cache.clear()
+    yield cache
+    cache.clear()
+    pagecache._unavailable_until = 0.0
+
+
+def stored_pages(cache) -> list[bytes]:
+    """The content of every page in the local-memory `page_cache`."""
+    pages = []
+    for key, value in cache._cache.items():
+        if pagecache.PAGE_KEY_PREFIX in key:
+            pages.append(pickle.loads(value)[-1])
+    return pages
 
 
 def make_publisher(**fields) -> Publisher:

@@ -16,5 +16,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 # Tests run inside transactions that never commit, so publishing never marks cached pages
 # stale (reports/caching.py bumps on commit): pages are not kept, except in
-# tests/reports/test_caching.py, which turns the page cache on and commits its callbacks.
+# tests/reports/test_caching.py and tests/factually/test_pagecache.py, which turn the page
+# cache on (and commit its callbacks).
 FACTUALLY_PAGE_CACHE_SECONDS = 0

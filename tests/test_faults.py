@@ -240,7 +240,6 @@ def test_an_outage_is_logged_once_per_request_without_a_traceback(client, live, 
 
 
 def test_cached_public_pages_are_still_served_while_the_database_is_down(client, live, settings):
-    pytest.importorskip("reports.caching")
     settings.FACTUALLY_PAGE_CACHE_SECONDS = 300  # as in production (tests keep none)
     url = live.get_absolute_url()
     assert client.get(url).status_code == 200  # rendered, and kept in the page cache

@@ -95,7 +95,8 @@ class AppServer:
             if self.process.poll() is not None:
                 pytest.fail(f"Server {self.name} exited.\n{self.log()}", pytrace=False)
             try:
-                if httpx.get(f"{self.url}/bench/ceiling/", timeout=5).status_code == 200:
+                # 200 once the app answers and reaches the database (factually.health).
+                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

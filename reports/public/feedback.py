@@ -8,20 +8,19 @@ and `submit_suggestion`. Abuse is kept out without third-party services:
   would teach it which field to leave alone) and its message is discarded;
 - a per-address limit of `RATE_LIMIT` submissions per `RATE_WINDOW` seconds and form,
   counted in the Django cache (Redis in production), so every app server shares it and no
-  process keeps state; the address is `REMOTE_ADDR`, or the client's entry in
-  X-Forwarded-For when `FACTUALLY_TRUSTED_PROXY_COUNT` proxies stand in front;
+  process keeps state; the address is `factually.clients.client_address` (`REMOTE_ADDR`,
+  or the client's entry in X-Forwarded-For when `FACTUALLY_TRUSTED_PROXY_COUNT` proxies
+  stand in front);
 - length limits on every field and on the request body (`MAX_BODY_BYTES`).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -68,38 +67,6 @@ def submit_suggestion(
         message=message,
         email=email,
     )
-
-
-# Who is asking ------------------------------------------------------------------------------
-
-
-def client_address(request) -> str:
-    """The address to count submissions against.
-
-    `REMOTE_ADDR`, unless `FACTUALLY_TRUSTED_PROXY_COUNT` says that many proxies stand in
-    front: each appends the address it was reached from to X-Forwarded-For, so the client is
-    the entry that many places from the right (entries further left are the client's own
-    say, never trusted). IPv6 clients are counted by their /64, which one household holds.
-    """
-    address = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.FACTUALLY_TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            address = forwarded[-proxies]
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return "unknown"
-    if ip.version == 6:
-        if ip.ipv4_mapped:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address) + "/64"
-    return str(ip)
 
 
 # Rate limiting ------------------------------------------------------------------------------

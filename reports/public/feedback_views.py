@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from factually.clients import client_address
 from reports.models import PublishedVersion
 from reports.public import feedback
 from reports.public.forms import ClaimSuggestionForm, ErrorReportForm
@@ -38,7 +39,7 @@ def report_error(request, slug):
     form = ErrorReportForm(request.POST)
     if not form.is_valid():
         return _form_page(request, "reports/feedback/report_error.html", form, live=live)
-    if limited := feedback.count_submission(feedback.ERROR_FORM, feedback.client_address(request)):
+    if limited := feedback.count_submission(feedback.ERROR_FORM, client_address(request)):
         return _too_many(request, limited)
     if form.is_bot:
         logger.info("Error report discarded: the honeypot field was filled in.")
@@ -68,7 +69,7 @@ def suggest_claim(request):
     form = ClaimSuggestionForm(request.POST)
     if not form.is_valid():
         return _form_page(request, "reports/feedback/suggest_claim.html", form)
-    address = feedback.client_address(request)
+    address = client_address(request)
     if limited := feedback.count_submission(feedback.SUGGESTION_FORM, address):
         return _too_many(request, limited)
     if form.is_bot:
@@ -145,7 +146,7 @@ def _refusal(request, form_class, form_name: str):
         return _refused(request, "too_large", status=413)
     if request.content_type not in FORM_CONTENT_TYPES or not _sent_by_the_form(request, form_class):
         return _refused(request, "malformed", status=400)
-    if limited := feedback.check_limit(form_name, feedback.client_address(request)):
+    if limited := feedback.check_limit(form_name, client_address(request)):
         return _too_many(request, limited)
     return None
 

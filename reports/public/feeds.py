@@ -23,7 +23,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
-from reports.caching import public_page
+from factually.pagecache import public_page
 from reports.models import PublishedVersion, Topic, Verdict
 from reports.public import structured_data
 

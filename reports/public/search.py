@@ -49,7 +49,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from reports import caching
+from factually import pagecache
 from reports.models import PublishedVersion, Topic, Verdict
 
 # Longer queries are cut: nobody types more, and every word costs the database.
@@ -562,7 +562,7 @@ def listing(
     `topic` and `verdict` are the page's own filter (a topic or verdict page), fixed by its
     address; the reader chooses the others.
     """
-    choices = caching.kept_until_published(
+    choices = pagecache.kept_until_published(
         f"choices:{verdict is None}:{topic is None}",
         lambda: Choices.load(verdicts=verdict is None, topics=topic is None),
     )

@@ -16,19 +16,23 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from reports.caching import public_page
+from factually.pagecache import public_page
 from reports.models import PublishedVersion, Topic, Verdict
 from reports.public.feeds import optional_url
 
 
 class _RequestSitemap(Sitemap):
-    """A sitemap whose URLs use the request's host, not the sites framework's domain."""
+    """A sitemap whose URLs use the request's host, not the sites framework's domain.
 
-    def __init__(self, request):
-        self.request = request
+    Built for one request (`sitemap`) and given its host only: no request is kept on an
+    object that could outlive it or be shared between requests.
+    """
+
+    def __init__(self, host: str):
+        self.host = host
 
     def get_domain(self, site=None):
-        return self.request.get_host()
+        return self.host
 
 
 class StaticPagesSitemap(_RequestSitemap):
@@ -112,8 +116,9 @@ SECTIONS = {
 @require_safe
 @public_page
 def sitemap(request):
+    host = request.get_host()
     return sitemap_views.sitemap(
-        request, sitemaps={name: cls(request) for name, cls in SECTIONS.items()}
+        request, sitemaps={name: cls(host) for name, cls in SECTIONS.items()}
     )
 
 

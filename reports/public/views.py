@@ -1,6 +1,6 @@
 """Public pages. They read published versions only: a draft never reaches a reader.
 
-Each is a `public_page` (reports/caching.py): ETag and Last-Modified, CDN headers and the
+Each is a `public_page` (factually/pagecache.py): ETag and Last-Modified, CDN headers and the
 shared page cache for anonymous readers, made stale at once by every publication.
 """
 
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from reports.caching import public_page
+from factually.pagecache import public_page
 from reports.formats import exporting
 from reports.models import ChangeKind, PublishedVersion, Topic, Verdict
 from reports.public import search, structured_data
@@ -99,7 +99,7 @@ def _report_list(request, *, heading: str, description: str, **options):
 
 
 @require_GET
-@public_page(report_page=True)
+@public_page(own_counter="slug")
 def report_detail(request, slug):
     """The live version of a report with its change notes, or the notice of its withdrawal."""
     # The most read page of the site, so the simplest queries: the live version, and the
@@ -126,7 +126,7 @@ def report_detail(request, slug):
 
 
 @require_GET
-@public_page(report_page=True)
+@public_page(own_counter="slug")
 def report_json(request, slug):
     """The live version of a report as JSON (factually.report/1); never a draft's edits."""
     version = get_object_or_404(
@@ -136,7 +136,7 @@ def report_json(request, slug):
 
 
 @require_GET
-@public_page(report_page=True)
+@public_page(own_counter="slug")
 def report_version(request, slug, number):
     """An earlier version of a live report, readable but marked as superseded."""
     versions = _versions_of_live_report(slug, show=Q(number=number))
@@ -150,7 +150,7 @@ def report_version(request, slug, number):
 
 
 @require_GET
-@public_page(report_page=True)
+@public_page(own_counter="slug")
 def report_history(request, slug):
     """Every published version of a live report, newest first, with what each changed."""
     versions = _versions_of_live_report(slug)

@@ -1,9 +1,11 @@
-"""Public pages: validators, 304s, CDN headers and the shared page cache (reports/caching.py)."""
+"""The public pages of reports in the page cache: what a publication makes stale, at once
+and on every server, and the record that keeps a missed invalidation (reports/caching.py).
+
+The page cache itself, on pages that know no reports: tests/factually/test_pagecache.py."""
 
 from __future__ import annotations
 
 import contextlib
-import pickle
 from contextlib import contextmanager
 from io import StringIO
 from unittest import mock
@@ -12,59 +14,22 @@ import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
-from django.http import HttpResponse
-from django.middleware.csrf import get_token
-from django.template import engines
 from django.test import Client
-from django.urls import path, reverse
+from django.urls import reverse
 
-import factually.settings
+from factually import pagecache
 from reports import caching, workflow
 from reports.models import ChangeKind, FollowUpQuestion, Report, Topic, Verdict
 from sources import merging, retiring
-from tests.conftest import make_report, make_source, make_topic, publish_now
+from tests.conftest import make_report, make_source, make_topic, publish_now, stored_pages
 
-LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 TOLERANT = "factually.cache.TolerantRedisCache"  # what settings make of a redis:// CACHE_URL
 
-
-# Views only these tests route to (pytest.mark.urls below): public pages that turn personal.
-
-
-@caching.public_page
-def _page_with_a_form(request):
-    template = engines["django"].from_string(
-        '<form method="post">{% csrf_token %}<button>Send</button></form>'
-    )
-    return HttpResponse(template.render({}, request))
-
-
-@caching.public_page
-def _page_for_the_user(request):
-    return HttpResponse(f"Hello {request.user}")
-
-
-urlpatterns = [
-    path("form/", _page_with_a_form),
-    path("user/", _page_for_the_user),
-]
+pytestmark = pytest.mark.usefixtures("page_cache")  # tests/conftest.py: the cache on
 
 
 # Fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def page_cache(settings):
-    """The page cache on (tests/settings.py turns it off), in a local memory of its own."""
-    settings.CACHES = {"default": {"BACKEND": LOCMEM, "LOCATION": "test-caching"}}
-    settings.FACTUALLY_PAGE_CACHE_SECONDS = 300
-    caching._unavailable_until = 0.0
-    cache = caches["default"]
-    cache.clear()
-    yield cache
-    cache.clear()
-    caching._unavailable_until = 0.0
 
 
 @pytest.fixture
@@ -128,15 +93,6 @@ def public_urls(report: Report) -> list[str]:
     ]
 
 
-def stored_pages(cache) -> list[bytes]:
-    """The content of every page in the local-memory cache."""
-    pages = []
-    for key, value in cache._cache.items():
-        if caching.PAGE_KEY_PREFIX in key:
-            pages.append(pickle.loads(value)[-1])
-    return pages
-
-
 # Headers ---------------------------------------------------------------------------------
 
 
@@ -146,15 +102,9 @@ def test_public_pages_carry_validators_and_cdn_headers(client, live):
         assert response.status_code == 200, url
         assert response["ETag"].startswith('W/"'), url
         assert response["Last-Modified"], url
-        assert response["Cache-Control"] == caching.PUBLIC_CACHE_CONTROL, url
+        assert response["Cache-Control"] == pagecache.PUBLIC_CACHE_CONTROL, url
         assert "cookie" not in response.get("Vary", "").lower(), url
         assert not response.cookies, url
-
-
-def test_cdn_headers_say_public_for_a_minute_and_a_shared_cache_for_five():
-    directives = [d.strip() for d in caching.PUBLIC_CACHE_CONTROL.split(",")]
-    assert directives[:3] == ["public", "max-age=60", "s-maxage=300"]
-    assert any(d.startswith("stale-while-revalidate=") for d in directives)
 
 
 def test_lists_vary_on_htmx_but_not_on_cookies(client, live):
@@ -180,7 +130,7 @@ def test_a_matching_etag_gets_304_without_rendering(
     assert response.content == b""
     assert response.templates == []
     assert response["ETag"] == etag
-    assert response["Cache-Control"] == caching.PUBLIC_CACHE_CONTROL
+    assert response["Cache-Control"] == pagecache.PUBLIC_CACHE_CONTROL
 
 
 def test_if_modified_since_gets_304_until_the_next_publication(client, live, commit):
@@ -229,7 +179,7 @@ def test_every_public_page_is_served_from_the_cache_the_second_time(client, live
         assert client.get(url)["X-Factually-Cache"] == "miss", url
         response = client.get(url)
         assert response["X-Factually-Cache"] == "hit", url
-        assert response["Cache-Control"] == caching.PUBLIC_CACHE_CONTROL, url
+        assert response["Cache-Control"] == pagecache.PUBLIC_CACHE_CONTROL, url
 
 
 def test_a_correction_reaches_every_server_at_once(live, commit):
@@ -353,29 +303,23 @@ def test_the_generation_changes_only_once_the_transaction_commits(
     live, django_capture_on_commit_callbacks
 ):
     commit_earlier_changes()
-    before = caching.current_generation().number
+    before = pagecache.current_generation().number
     live.summary += " Corrected."
     live.save()
     with django_capture_on_commit_callbacks() as callbacks:
         publish_now(live, note="Corrected.", kind=ChangeKind.CORRECTION)
         caching.publication_changed()
-        assert caching.current_generation().number == before
+        assert pagecache.current_generation().number == before
     # One increment for the whole transaction, however many changes it made.
     assert len(callbacks) == 1
     callbacks[0]()
-    assert caching.current_generation().number == before + 1
-
-
-def test_a_lost_generation_restarts_above_every_old_one(page_cache, live):
-    before = caching.current_generation().number
-    page_cache.delete(caching.GENERATION_KEY)
-    assert caching.current_generation().number > before
+    assert pagecache.current_generation().number == before + 1
 
 
 @pytest.mark.parametrize("change", ["verdict", "topic", "retire", "merge", "source"])
 def test_edits_shown_on_public_pages_mark_them_stale(live, commit, curator, change):
     source = live.references.first().source
-    before = caching.current_generation().number
+    before = pagecache.current_generation().number
     with commit():
         if change == "verdict":
             verdict = Verdict.objects.get(slug="false")
@@ -390,7 +334,7 @@ def test_edits_shown_on_public_pages_mark_them_stale(live, commit, curator, chan
         else:
             source.title = "A better title"
             source.save()
-    assert caching.current_generation().number > before
+    assert pagecache.current_generation().number > before
 
 
 def test_a_renamed_verdict_shows_at_once(client, live, commit):
@@ -440,7 +384,7 @@ def test_staff_never_get_cached_pages_and_their_pages_are_private(editor_client,
     staff = editor_client.get(url, headers={"if-none-match": etag})
     assert staff.status_code == 200
     assert "reports/detail.html" in [t.name for t in staff.templates]
-    assert staff["Cache-Control"] == caching.PRIVATE_CACHE_CONTROL
+    assert staff["Cache-Control"] == pagecache.PRIVATE_CACHE_CONTROL
     assert staff["X-Factually-Cache"] == "private"
     assert "ETag" not in staff
 
@@ -454,7 +398,7 @@ def test_staff_pages_are_not_stored_for_readers(editor_client, live):
 def test_staff_lists_are_private_too(editor_client, live):
     for url in public_urls(live):
         response = editor_client.get(url)
-        assert response["Cache-Control"] == caching.PRIVATE_CACHE_CONTROL, url
+        assert response["Cache-Control"] == pagecache.PRIVATE_CACHE_CONTROL, url
 
 
 def test_no_csrf_token_or_session_reaches_the_shared_cache(editor_client, live, page_cache):
@@ -481,24 +425,6 @@ def test_form_pages_are_never_cached(client, live, page_cache):
         assert "no-store" in response["Cache-Control"], url
         assert "public" not in response["Cache-Control"], url
     assert stored_pages(page_cache) == []
-
-
-@pytest.mark.urls("tests.reports.test_caching")
-@pytest.mark.parametrize("url", ["/form/", "/user/"])
-def test_a_public_page_that_turns_personal_is_private_and_not_stored(client, db, page_cache, url):
-    response = client.get(url)
-    assert response["Cache-Control"] == caching.PRIVATE_CACHE_CONTROL
-    assert response["X-Factually-Cache"] == "personal"
-    assert "ETag" not in response
-    assert stored_pages(page_cache) == []
-    assert client.get(url)["X-Factually-Cache"] == "personal"
-
-
-def test_the_csrf_helper_marks_a_request(rf):
-    """What `_is_personal` relies on: using a CSRF token flags the request."""
-    request = rf.get("/")
-    get_token(request)
-    assert request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
 
 
 def test_admin_responses_are_never_cacheable(editor_client, live):
@@ -528,7 +454,7 @@ def test_with_the_cache_down_pages_come_from_the_database(
     client, live, settings, caplog, commit, backend
 ):
     settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "redis://127.0.0.1:1/0"}}
-    caching._unavailable_until = 0.0
+    pagecache._unavailable_until = 0.0
     for url in public_urls(live):
         response = client.get(url, headers={"if-none-match": '"anything"'})
         assert response.status_code == 200, url
@@ -573,10 +499,10 @@ def test_on_redis_a_publication_on_one_server_reaches_the_other(two_servers_on_r
     assert second["ETag"] == first["ETag"]
 
     settings.FACTUALLY_PAGE_CACHE = "first"  # the first server publishes
-    generation = caching.current_generation().number
+    generation = pagecache.current_generation().number
     correct(live, commit, note="Fixed on the first server.")
     settings.FACTUALLY_PAGE_CACHE = "second"
-    assert caching.current_generation().number == generation + 1
+    assert pagecache.current_generation().number == generation + 1
     response = Client().get(url, headers={"if-none-match": first["ETag"]})
     assert response.status_code == 200
     assert response["X-Factually-Cache"] == "miss"
@@ -589,13 +515,13 @@ def test_on_redis_a_publication_on_one_server_reaches_the_other(two_servers_on_r
 def test_just_after_a_publication_pages_from_a_replica_are_not_kept(
     client, live, settings, monkeypatch, commit
 ):
-    monkeypatch.setattr(caching, "has_replica", lambda: True)
+    monkeypatch.setattr(pagecache, "has_replica", lambda: True)
     settings.FACTUALLY_REPLICA_LAG_SECONDS = 60
     correct(live, commit)
     url = live.versions.get(is_live=True).get_absolute_url()
     response = client.get(url)
     assert response["X-Factually-Cache"] == "settling"
-    assert response["Cache-Control"] == caching.SETTLING_CACHE_CONTROL
+    assert response["Cache-Control"] == pagecache.SETTLING_CACHE_CONTROL
     assert "ETag" not in response
     assert client.get(url)["X-Factually-Cache"] == "settling"
 
@@ -604,32 +530,10 @@ def test_just_after_a_publication_pages_from_a_replica_are_not_kept(
     assert client.get(url)["X-Factually-Cache"] == "hit"
 
 
-# Static files ------------------------------------------------------------------------------
-
-
-def test_production_serves_compressed_hashed_static_files_forever(settings, tmp_path):
-    assert not factually.settings.DEBUG
-    production = factually.settings.STORAGES["staticfiles"]["BACKEND"]
-    assert production == "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": production}}
-    settings.STATIC_ROOT = tmp_path
-    call_command("collectstatic", interactive=False, verbosity=0)
-    from django.templatetags.static import static
-
-    url = static("css/site.css")
-    assert url != "/static/css/site.css"  # hashed
-    response = Client().get(url, headers={"accept-encoding": "gzip"})
-    assert response.status_code == 200
-    assert response["Cache-Control"] == "max-age=315360000, public, immutable"
-    assert response["Content-Encoding"] == "gzip"
-    unhashed = Client().get("/static/css/site.css")
-    assert unhashed["Cache-Control"] == "max-age=60, public"
-
-
 def test_head_requests_get_public_headers_but_never_a_stored_page(live, page_cache):
     response = Client().head(reverse("sitemap"))
     assert response.status_code == 200
-    assert response["Cache-Control"] == caching.PUBLIC_CACHE_CONTROL
+    assert response["Cache-Control"] == pagecache.PUBLIC_CACHE_CONTROL
     assert stored_pages(page_cache) == []
     assert Client().get(reverse("sitemap"))["X-Factually-Cache"] == "miss"
 
@@ -728,7 +632,7 @@ def test_a_take_down_the_cache_missed_is_retried_and_kept_until_the_cache_has_it
     assert PendingInvalidation.objects.filter(report=live).count() == 1
 
     # Another server, which saw no failure: until a retry runs, it still has the old page.
-    caching.forget_failures()
+    pagecache.forget_failures()
     assert client.get(url)["X-Factually-Cache"] == "hit"
 
     with failing():  # the cache still refuses: the record stays
@@ -769,7 +673,7 @@ def test_the_next_publication_applies_a_take_down_the_cache_missed(
         cached_twice(client, url)
     with failing(), commit():
         workflow.unpublish(live, by=None, comment="Published by mistake.")
-    caching.forget_failures()  # on another server
+    pagecache.forget_failures()  # on another server
 
     with commit():
         publish_now(other)

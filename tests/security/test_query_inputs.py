@@ -38,7 +38,7 @@ READS = {
 PUBLIC = {
     route: cases[0]
     for route, cases in ROUTES.items()
-    if not route.startswith(("admin/", "accounts/")) and route != "bench/ceiling/"
+    if not route.startswith(("admin/", "accounts/"))
 }
 
 ORM_LIKE_NAMES = [

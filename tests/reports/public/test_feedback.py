@@ -423,28 +423,6 @@ def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(client, s
     assert other_client.status_code == 302
 
 
-@pytest.mark.parametrize(
-    ("proxies", "meta", "expected"),
-    [
-        (0, {"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "203.0.113.5"}, "192.0.2.1"),
-        (1, {"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "1.1.1.1, 203.0.113.5"}, "203.0.113.5"),  # noqa: E501
-        (2, {"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "203.0.113.5, 10.0.0.1"}, "203.0.113.5"),  # noqa: E501
-        (2, {"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "203.0.113.5"}, "192.0.2.1"),
-        (1, {"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "garbage"}, "unknown"),
-        (0, {"REMOTE_ADDR": "2001:db8:1:2:3:4:5:6"}, "2001:db8:1:2::/64"),
-        (0, {"REMOTE_ADDR": "::ffff:192.0.2.7"}, "192.0.2.7"),
-        (0, {}, "unknown"),
-    ],
-)  # fmt: skip
-def test_client_address(rf, settings, proxies, meta, expected):
-    settings.FACTUALLY_TRUSTED_PROXY_COUNT = proxies
-    request = rf.post("/suggest/")
-    request.META.pop("REMOTE_ADDR")
-    request.META.update(meta)
-
-    assert feedback.client_address(request) == expected
-
-
 def test_an_unreachable_cache_does_not_break_the_forms(client, settings):
     # Nothing listens on port 1: every cache call fails at once.
     settings.CACHES = {
