@@ -35,13 +35,13 @@ from sources.models import NOTES_LENGTH, Source
 from tests.conftest import make_report, publish_now
 from tests.reports.formats.test_textformat import EXAMPLE
 
-# Wall-clock bound for one call at a field's limit: only a catastrophic case comes near it.
+# CPU time of this process (not wall-clock time, which other processes on a shared machine
+# stretch) for one call at a field's limit: only a catastrophic case comes near it.
 CATASTROPHIC_SECONDS = 2.0
-# A whole admin page parses and renders every field at its limit: under a second for the
-# worst pattern (a 50,000-character run of "[", measured alone), several times that on a
-# machine busy with other test runs. Only a super-linear step (the review diff before its
-# bound never finished) comes near this; this is a catastrophe guard, not a speed target.
-PAGE_SECONDS = 30.0
+# A whole admin page parses and renders every field at its limit: under a second of CPU for
+# the worst pattern (a 50,000-character run of "["). Only a super-linear step (the review
+# diff before its bound never finished) comes near this: a catastrophe guard, not a target.
+PAGE_SECONDS = 10.0
 # Time for 4n over time for n: linear is ~4, quadratic ~16.
 LINEAR_RATIO = 8
 
@@ -83,9 +83,9 @@ def _repeat(unit: str, length: int) -> str:
 def _best_time(function, text: str) -> float:
     best = float("inf")
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         function(text)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
@@ -266,8 +266,8 @@ def test_admin_pages_stay_responsive_with_every_field_at_its_limit(editor_client
         reverse("admin:reports_report_transition", args=[report.pk, "publish"]),
     ]
     for url in pages:
-        start = time.perf_counter()
+        start = time.process_time()
         response = editor_client.get(url, HTTP_HX_REQUEST="true" if "checklist" in url else None)
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         assert response.status_code == 200, url
         assert elapsed < PAGE_SECONDS, (url, elapsed)
