@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.flatpages import views as flatpage_views
 from django.urls import include, path
 
-from factually import ceiling, health
+from factually import ceiling, favicon, health
 from reports.public import sitemaps
 
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
     path("contact/", flatpage_views.flatpage, {"url": "/contact/"}, name="contact"),
     path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
     path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     # A fixed tiny response: what Django itself costs per request, the yardstick of bench/.
     path("bench/ceiling/", ceiling.ceiling, name="bench_ceiling"),
     # What is down, for load balancers and monitoring: no login, never cached.

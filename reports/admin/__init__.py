@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -457,6 +458,7 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
             if reviewing
             else "",
             "changes": review.changes_since_live(report) if reviewing and report.is_live else None,
+            "submission": workflow.submission(report) if reviewing else None,
             "change_url": reverse("admin:reports_report_change", args=[report.pk]),
         }
         return TemplateResponse(request, "admin/reports/report/transition.html", context)
@@ -729,8 +731,8 @@ class ReportAdmin(ImportTextMixin, VersionAdmin):
             except revisions.RestoreRefused as refusal:
                 messages.error(request, str(refusal))
             else:
-                saved = localtime(version.revision.date_created)
-                messages.success(request, f"Restored the text saved on {saved:%d %B %Y %H:%M}.")
+                saved = date_format(localtime(version.revision.date_created), "DATETIME_FORMAT")
+                messages.success(request, f"Restored the text saved on {saved}.")
                 return redirect("admin:reports_report_change", report.pk)
         context = {
             **self.admin_site.each_context(request),
