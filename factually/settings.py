@@ -139,6 +139,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# One date format for readers and the newsroom alike ("February 12, 2026"): factually/formats/.
+FORMAT_MODULE_PATH = ["factually.formats"]
 
 SITE_ID = 1
 
@@ -175,6 +177,8 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "factually.security.login_client_address"
 AXES_LOCKOUT_CALLABLE = "factually.security.lockout_response"
+# No "AXES: BEGIN version …" banner on every management command; lockouts are still logged.
+AXES_VERBOSE = False
 
 # Security: strict by default; development (DEBUG) relaxes only what plain HTTP needs.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.flatpages import views as flatpage_views
 from django.urls import include, path
 
-from factually import health
+from factually import favicon, health
 from reports.public import sitemaps
 
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
     path("contact/", flatpage_views.flatpage, {"url": "/contact/"}, name="contact"),
     path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
     path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     # What is down, for load balancers and monitoring: no login, never cached.
     path("healthz", health.healthz, name="healthz"),
     path("sources/", include("sources.urls")),

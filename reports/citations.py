@@ -291,3 +291,13 @@ def plain_text(text: str) -> str:
     collapsed = re.sub(r"\s+", " ", "".join(words)).strip()
     # A dropped marker leaves a space before the punctuation that followed it.
     return re.sub(r" ([.,;:!?])", r"\1", collapsed)
+
+
+# What already ends a sentence, closing quotes and brackets aside ("Is it true?”"): a
+# reference part ending so takes no full stop after it, or it would read "…true?.".
+_SENTENCE_END_RE = re.compile(r"[.?!…][\"'”’»)\]]*\s*\Z")
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether `text` already ends with a full stop, question or exclamation mark, or ellipsis."""
+    return bool(_SENTENCE_END_RE.search(text))

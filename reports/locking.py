@@ -6,6 +6,7 @@ opened with and `conflict` compares the two under a row lock.
 
 from __future__ import annotations
 
+from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from reports.models import Report
@@ -27,9 +28,9 @@ def conflict(report: Report, seen_version: int | None) -> str | None:
     if current is None or current.edit_version == seen_version:
         return None
     who = current.last_edited_by.get_username() if current.last_edited_by else "Someone"
-    when = localtime(current.updated_at)
+    when = date_format(localtime(current.updated_at), "DATETIME_FORMAT")
     return (
-        f"{who} changed this report at {when:%H:%M} on {when:%d %B %Y}, after you opened it. "
+        f"{who} changed this report on {when}, after you opened it. "
         "Nothing was saved, and your changes are still in this form: copy what you need, "
         "open the report again to see the latest version, and make your changes there."
     )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -431,6 +432,26 @@ class PublishedVersionQuerySet(models.QuerySet):
         """What the public may see: the current version of each published report."""
         return self.filter(is_live=True)
 
+    def with_topic_links(self):
+        """With the topics readers can open (those of a live version) for `topic_links`, in
+        the same query: the report page stays one query. A JSON array built by any database
+        (`make run` uses SQLite, whose aggregates may not sort: `topic_links` sorts)."""
+        link = Cast(JSONObject(name="name", slug="slug"), models.TextField())
+        topics = (
+            Topic.objects.live()
+            .filter(versions=models.OuterRef("pk"))
+            .order_by()
+            .values("versions")
+            .values(links=models.StringAgg(link, delimiter=models.Value(",")))
+        )
+        array = Concat(
+            models.Value("["),
+            models.Subquery(topics),
+            models.Value("]"),
+            output_field=models.TextField(),
+        )
+        return self.annotate(topics_json=Cast(array, models.JSONField()))
+
 
 class PublishedVersion(models.Model):
     """An immutable snapshot of a report as published: content, source details and HTML."""
@@ -497,6 +518,13 @@ class PublishedVersion(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("reports:detail", kwargs={"slug": self.slug})
+
+    @property
+    def topic_links(self) -> list[dict]:
+        """`{"name", "slug"}` of each topic readers can open, by name, if the version was read
+        `with_topic_links` (or the preview set `topics_json`); else none."""
+        topics = getattr(self, "topics_json", None) or []
+        return sorted(topics, key=lambda topic: (topic["name"].casefold(), topic["name"]))
 
 
 # A revision keeps the whole report: its sections, references and questions too. Workflow

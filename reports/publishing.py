@@ -118,7 +118,10 @@ def check_content(content: ReportContent, *, has_verdict: bool) -> list[Problem]
 
 def preview(report: Report) -> PublishedVersion:
     """The working copy as it would be published, unsaved: what staff previews show."""
-    return freeze(report)
+    version = freeze(report)
+    # Listed on the page as `PublishedVersionQuerySet.with_topic_links` lists a live version's.
+    version.topics_json = [{"name": t.name, "slug": t.slug} for t in report.topics.all()]
+    return version
 
 
 def freeze(

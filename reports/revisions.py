@@ -9,6 +9,7 @@ from __future__ import annotations
 import reversion
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from reversion.models import Version
 
 from reports import contributing
@@ -72,9 +73,12 @@ def restore(report: Report, version: Version, *, by) -> None:
             reversion.add_to_revision(restored)  # follows its sections, references, questions
             reversion.set_user(by)
             when = timezone.localtime(version.revision.date_created)
-            reversion.set_comment(f"Restored the text saved on {when:%d %B %Y at %H:%M}.")
+            reversion.set_comment(
+                f"Restored the text saved on {date_format(when, 'DATETIME_FORMAT')}."
+            )
+            saved_on = date_format(when)
             contributing.record_if_changed(
-                report, by=by, what=f"Restored the text saved on {when:%d %B %Y}.", before=before
+                report, by=by, what=f"Restored the text saved on {saved_on}.", before=before
             )
     except IntegrityError as error:
         raise RestoreRefused(

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from reports import caching, contributing, publishing
 from reports.models import ChangeKind, PublishedVersion, Report, Transition
@@ -136,7 +137,7 @@ def schedule(
             locked,
             Status.SCHEDULED,
             by=by,
-            comment=f"Scheduled for {timezone.localtime(at):%d %B %Y, %H:%M}.",
+            comment=f"Scheduled for {date_format(timezone.localtime(at), 'DATETIME_FORMAT')}.",
             publish_at=at,
             scheduled_by=by,
             scheduled_note=note,
@@ -247,6 +248,14 @@ def unpublish(report: Report, *, by, comment: str) -> Transition:
     if not comment.strip():
         raise TransitionRefused("Say why the report is unpublished.")
     return _take_down(report, "unpublish", Status.DRAFT, by=by, comment=comment)
+
+
+def submission(report: Report) -> Transition | None:
+    """The step that sent `report` to review now, with the editor's comment; None if it is not
+    waiting for a reviewer (in review or scheduled)."""
+    if report.status not in {Status.IN_REVIEW, Status.SCHEDULED}:
+        return None
+    return report.transitions.filter(to_status=Status.IN_REVIEW).select_related("by").first()
 
 
 def available(report: Report, user) -> list[str]:
@@ -473,4 +482,4 @@ def _edited_by(report: Report) -> str:
         else "someone"
     )
     at = timezone.localtime(report.updated_at)
-    return f"by {who} at {at:%H:%M on %d %B %Y}"
+    return f"by {who} on {date_format(at, 'DATETIME_FORMAT')}"

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 from reversion.admin import VersionAdmin
@@ -342,8 +343,8 @@ class ReportAdmin(
             except revisions.RestoreRefused as refusal:
                 messages.error(request, str(refusal))
             else:
-                saved = localtime(version.revision.date_created)
-                messages.success(request, f"Restored the text saved on {saved:%d %B %Y %H:%M}.")
+                saved = date_format(localtime(version.revision.date_created), "DATETIME_FORMAT")
+                messages.success(request, f"Restored the text saved on {saved}.")
                 return redirect("admin:reports_report_change", report.pk)
         context = admin_page_context(
             request,

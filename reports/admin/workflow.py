@@ -94,6 +94,7 @@ class WorkflowViewsMixin:
             if reviewing
             else "",
             changes=changes.changes_since_live(report) if reviewing and report.is_live else None,
+            submission=workflow.submission(report) if reviewing else None,
             change_url=reverse("admin:reports_report_change", args=[report.pk]),
         )
         return TemplateResponse(request, "admin/reports/report/transition.html", context)

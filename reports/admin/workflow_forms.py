@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from reports import publishing, workflow
 from reports.models import ChangeKind, Report
@@ -132,7 +133,7 @@ class ScheduleForm(ApprovalMixin, ChangeNoteMixin, StepForm):
     def apply(self, *, by):
         at = self.cleaned_data["at"]
         workflow.schedule(self.report, by=by, at=at, expected=self.approved(), **self.change_note())
-        return f"Scheduled to go live at {timezone.localtime(at):%H:%M on %d %B %Y}."
+        return f"Scheduled to go live on {date_format(timezone.localtime(at), 'DATETIME_FORMAT')}."
 
 
 class WithdrawForm(StepForm):

@@ -184,4 +184,4 @@ def _partial_date(value: str | None) -> str:
 
 
 def _sentence(part: str) -> str:
-    return part if part.endswith((".", "?", "!")) else part + "."
+    return part if citations.ends_sentence(part) else part + "."

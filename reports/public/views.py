@@ -21,7 +21,7 @@ from reports.models import ChangeKind, PublishedVersion, Topic, Verdict
 from reports.public import search, structured_data
 from reports.rendering import page_context
 
-# How readers are told what a republication did: "Corrected on 3 March 2026: …".
+# How readers are told what a republication did: "Corrected on March 3, 2026: …".
 CHANGE_WORDS = {
     ChangeKind.CORRECTION: "Corrected",
     ChangeKind.UPDATE: "Updated",
@@ -105,7 +105,7 @@ def report_detail(request, slug):
     # The most read page of the site, so the simplest queries: the live version, and the
     # earlier versions' notes only if it has any.
     live = (
-        structured_data.with_rating_bounds(PublishedVersion.objects.live())
+        structured_data.with_rating_bounds(PublishedVersion.objects.live().with_topic_links())
         .select_related("verdict")
         .defer("body_text")
         .filter(slug=slug)
@@ -201,7 +201,7 @@ def _versions_of_live_report(slug: str, *, show: Q | None = None) -> list[Publis
     )
     if show is None:
         return list(versions)
-    versions = structured_data.with_review_fields(versions).annotate(
+    versions = structured_data.with_review_fields(versions.with_topic_links()).annotate(
         shown_body=Case(When(show, then=F("body_html")), output_field=TextField()),
         shown_content=Case(When(show, then=F("content")), output_field=JSONField()),
     )

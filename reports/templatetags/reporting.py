@@ -17,6 +17,12 @@ def cited_text(text: str):
 
 
 @register.filter
+def full_stop(text) -> str:
+    """The "." that ends a reference part, unless `text` already ends a sentence."""
+    return "" if citations.ends_sentence(str(text or "")) else "."
+
+
+@register.filter
 def datetime_attribute(value: datetime.datetime | None) -> str:
     """A moment for a `datetime` attribute: local time to the second, as HTML requires
     (Django's "c" format adds microseconds, which HTML does not allow)."""

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from reports.models import Verdict
 from tests import reader_site
-from tests.conftest import make_report, publish_now
+from tests.conftest import make_report, make_topic, publish_now
 
 axe = Axe()
 
@@ -167,6 +167,7 @@ FOCUS_STATE = """() => {
 
 def test_the_keyboard_reaches_every_link_of_a_report_with_a_visible_focus(page, page_errors):
     report = make_report(claim="The Eiffel Tower grows in summer.")
+    report.topics.add(make_topic(name="Paris"))
     publish_now(report)
     # Scrolling to the focused element at once, so where it lands can be measured.
     page.emulate_media(reduced_motion="reduce")
@@ -191,6 +192,9 @@ def test_the_keyboard_reaches_every_link_of_a_report_with_a_visible_focus(page, 
     assert len(stops) - 1 == links
     names = [stop["name"] for stop in stops]
     assert names.index("Factually") < names.index("Search") < names.index("[1]")
+    # The verdict badge opens the rating scale; the topics their pages.
+    verdict = next(n for n in names if n.startswith("Verdict: False"))
+    assert names.index("Search") < names.index(verdict) < names.index("Paris") < names.index("[1]")
     assert any(re.fullmatch(r"Back to citation \d of \[1\]", n) for n in names)
     assert names[-1] == "RSS feed"
     assert page_errors == []

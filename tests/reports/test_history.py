@@ -40,7 +40,7 @@ def republish(report, *, note: str, kind: str = "update", verdict: str | None = 
 
 
 def report_with_versions(count: int, **fields):
-    """A live report published `count` times, version n on 1 March 2026 + n days."""
+    """A live report published `count` times, version n on March 1, 2026 + n days."""
     report = make_report(**fields)
     publish_now(report)
     for number in range(2, count + 1):
@@ -66,13 +66,13 @@ def test_change_notes_are_listed_newest_first_with_kind_wording_and_dates(client
 
     expected = [
         "Corrections and updates",
-        "Clarified on 21 March 2026: Explained what “net” means.",
-        "Corrected on 10 March 2026: The date of the speech was wrong.",
-        "Updated on 3 March 2026: Added the 2025 figures.",
+        "Clarified on March 21, 2026: Explained what “net” means.",
+        "Corrected on March 10, 2026: The date of the speech was wrong.",
+        "Updated on March 3, 2026: Added the 2025 figures.",
     ]
     positions = [text.index(part) for part in expected]
     assert positions == sorted(positions)
-    assert "on 1 March 2026" not in text  # the first publication has no note
+    assert "on March 1, 2026" not in text  # the first publication has no note
 
 
 def test_a_report_published_once_has_no_corrections_box(client):
@@ -90,7 +90,7 @@ def test_the_header_says_when_a_report_last_changed(client):
 
     text = text_of(client.get(f"/reports/{report.slug}/"))
 
-    assert "Updated on 3 March 2026. See corrections and updates." in text
+    assert "Updated on March 3, 2026. See corrections and updates." in text
 
 
 def test_a_correction_that_changed_the_verdict_says_from_what_to_what(client):
@@ -151,23 +151,23 @@ def test_history_page_lists_every_version_newest_first(client):
     text = text_of(response)
     expected = [
         "Version 3 (current)",
-        "Corrected on 3 March 2026",
+        "Corrected on March 3, 2026",
         "Verdict: False",
         "Wrong source.",
         "The verdict changed from Mostly false to False.",
         "Version 2",
-        "Updated on 2 March 2026",
+        "Updated on March 2, 2026",
         "Verdict: Mostly false",
         "Added the 2025 figures.",
         "Version 1",
-        "Published on 1 March 2026",
+        "Published on March 1, 2026",
     ]
     positions = [text.index(part) for part in expected]
     assert positions == sorted(positions)
     assert '<a href="/reports/history/versions/2/">Version 2</a>' in content
     assert '<a href="/reports/history/versions/1/">Version 1</a>' in content
     assert '<a href="/reports/history/">Version 3</a>' in content
-    assert '<time datetime="2026-03-03T12:00:00+00:00">3 March 2026</time>' in content
+    assert '<time datetime="2026-03-03T12:00:00+00:00">March 3, 2026</time>' in content
 
 
 def test_history_of_an_unknown_report_is_not_found(client):
@@ -194,14 +194,14 @@ def test_an_old_version_is_readable_marked_superseded_and_not_indexed(client):
     assert "Second wording" in text
     assert "Third wording" not in text
     assert (
-        "This is version 2 of 4, published on 5 March 2026, superseded on 9 March 2026. "
+        "This is version 2 of 4, published on March 5, 2026, superseded on March 9, 2026. "
         "Read the current version." in text
     )
     assert '<a href="/reports/versions/">Read the current version</a>' in content
     assert '<meta name="robots" content="noindex">' in content
     assert '<link rel="canonical" href="http://testserver/reports/versions/">' in content
     # The notes a reader of version 2 saw: its own, not the later ones.
-    assert "Updated on 5 March 2026: Second." in text
+    assert "Updated on March 5, 2026: Second." in text
     assert "Third." not in text
 
 
@@ -273,7 +273,7 @@ def test_a_withdrawn_report_answers_410_with_the_reason_and_no_body(client):
     content = response.content.decode()
     text = text_of(response)
     assert re.search(r"<h1[^>]*>Bananas are radioactive.</h1>", content)
-    assert "This fact-check was withdrawn on 14 March 2026." in text
+    assert "This fact-check was withdrawn on March 14, 2026." in text
     assert '<time datetime="2026-03-14T09:00:00+00:00">' in content
     assert "Our main source was fabricated." in text
     assert '<a href="/methodology/">corrections policy and methodology</a>' in content

@@ -45,7 +45,7 @@ def test_the_second_of_two_edits_from_the_same_version_is_refused(alice, bob):
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert "alice changed this report at" in content
+    assert "alice changed this report on" in content
     assert "Bob&#x27;s claim." in content  # Bob's input is still in the form
     assert Report.objects.get(pk=report.pk).claim == "Alice's claim."
 

@@ -110,7 +110,7 @@ def test_a_report_edited_after_the_publish_page_opened_is_not_published(
     refused = publisher.post(step_url(in_review), shown_approval(page))
 
     assert refused.status_code == 200
-    assert "The report was edited by writer at" in text(refused)
+    assert "The report was edited by writer on" in text(refused)
     assert "after you opened this page" in text(refused)
     assert not PublishedVersion.objects.exists()
     assert Report.objects.get(pk=in_review.pk).status == Report.Status.IN_REVIEW
@@ -262,7 +262,7 @@ def test_a_scheduled_report_edited_after_scheduling_goes_back_to_review(
 
     call_command("publish_scheduled")
 
-    assert_sent_back(in_review, "It was edited after it was approved (by writer at")
+    assert_sent_back(in_review, "It was edited after it was approved (by writer on")
 
 
 def test_a_scheduled_report_left_alone_goes_live(in_review, reviewer):

@@ -314,6 +314,7 @@ ROUTES: dict[str, list[Case]] = {
     "contact/": [Case(lambda w: "/contact/", everyone())],
     "sitemap.xml": [Case(lambda w: "/sitemap.xml", everyone())],
     "robots.txt": [Case(lambda w: "/robots.txt", everyone())],
+    "favicon.ico": [Case(lambda w: "/favicon.ico", everyone(301))],
     # The set-password links `createuser --link` prints; a wrong link says so, to anyone.
     "accounts/reset/<uidb64>/<token>/": [Case(_reset_link, everyone())],
     "accounts/reset/done/": [Case(lambda w: "/accounts/reset/done/", everyone())],

@@ -151,6 +151,17 @@ def test_a_month_known_publication_date_is_written_as_the_month():
     )
 
 
+@pytest.mark.parametrize("title", ["And then…", "“Is it true?”", "Stop!"])
+def test_a_footnote_title_with_its_own_ending_gets_no_extra_full_stop(title):
+    reference = {
+        "number": 1,
+        "pinpoint": "",
+        "source": {"title": title, "url": "https://example.org/a", "publisher": None},
+    }
+
+    assert footnote(reference) == f"[^1]: {title} <https://example.org/a>."
+
+
 def test_plain_text_is_escaped_so_markdown_reads_it_as_text():
     assert escape("1. Not a list") == "1\\. Not a list"
     assert escape("# not a heading") == "\\# not a heading"
