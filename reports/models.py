@@ -538,70 +538,6 @@ for _part in (Section, Reference, FollowUpQuestion):
     reversion.register(_part)
 
 
-class ReaderMessage(models.Model):
-    """What a reader sent: an error in a report, or a claim to check. Editors work the queue.
-
-    The reader's text is kept as typed and only ever shown escaped; nothing identifying the
-    sender is stored but the email address they chose to give.
-    """
-
-    class Kind(models.TextChoices):
-        ERROR = "error", "Error report"
-        SUGGESTION = "suggestion", "Claim suggestion"
-
-    class Status(models.TextChoices):
-        NEW = "new", "New"
-        IN_PROGRESS = "in_progress", "In progress"
-        ANSWERED = "answered", "Answered"
-        DISMISSED = "dismissed", "Dismissed"
-
-    kind = models.CharField(max_length=16, choices=Kind)
-    status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
-    # Error reports: the report and the version the reader was shown.
-    report = models.ForeignKey(
-        Report,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="reader_messages",
-    )
-    version_number = models.PositiveIntegerField(
-        "version shown", null=True, blank=True, help_text="The version the reader was reading."
-    )
-    location = models.CharField(
-        "where in the report", max_length=500, blank=True, help_text="A section or a quote."
-    )
-    # Suggestions: the claim and where it appeared.
-    claim = models.CharField(max_length=500, blank=True)
-    claim_url = models.URLField("where the claim appeared", max_length=2000, blank=True)
-    message = models.TextField(
-        max_length=2000, blank=True, help_text="What is wrong, or why the claim matters."
-    )
-    email = models.EmailField("reader's email", blank=True, help_text="Only if they want a reply.")
-    # The newsroom's side.
-    assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    internal_note = models.TextField(
-        blank=True, **limited(NOTE_LENGTH, "For the newsroom; never shown.")
-    )
-    created_at = models.DateTimeField("received", auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = "reader message"
-        indexes = [models.Index(fields=["status", "-created_at"], name="reader_message_queue")]
-
-    def __str__(self):
-        text = self.claim if self.kind == self.Kind.SUGGESTION else self.message
-        return f"{self.get_kind_display()}: {text[:80]}"
-
-
 class PendingInvalidation(models.Model):
     """Cached pages that must go stale and that the shared cache has not yet been told of.
 
@@ -621,3 +557,8 @@ class PendingInvalidation(models.Model):
 
     def __str__(self):
         return f"cache purge {self.pk}: {'every page' if self.everything else self.slugs}"
+
+
+# Registered with the reports app from here (Django loads an app's models from its models
+# module); it lives beside the reader feedback it belongs to.
+from reports.public.models import ReaderMessage  # noqa: E402, F401

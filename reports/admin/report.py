@@ -2,7 +2,7 @@
 and the pages that belong to no other area (drafting from a question, export, revisions).
 
 The admin stays thin: checks live in `reports.publishing`, workflow steps in
-`reports.workflow`, revisions in `reports.revisions`. The other areas of this admin are
+`reports.workflow`, revisions in `reports.newsroom.revisions`. The other areas of this admin are
 mixins beside it: `workflow`, `review`, `citing`, `importing`.
 """
 
@@ -20,7 +20,7 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from factually.admin_pages import admin_page_context
-from reports import contributing, revisions
+from reports import contributing
 from reports.admin.citing import CitingViewsMixin
 from reports.admin.forms import ReportForm
 from reports.admin.importing import ImportTextMixin
@@ -29,7 +29,7 @@ from reports.admin.widgets import OneQueryAutocompleteMixin
 from reports.admin.workflow import WorkflowViewsMixin
 from reports.formats import exporting, jsonformat
 from reports.models import FollowUpQuestion, Reference, Report, Section
-from reports.newsroom import citing, drafting
+from reports.newsroom import citing, drafting, revisions
 
 
 class SectionInline(admin.StackedInline):

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from reversion.models import Version
 
-from reports import revisions
 from reports.models import PublishedVersion, Report
+from reports.newsroom import revisions
 from tests.conftest import make_report, publish_now
 from tests.reports.admin.test_admin import change_form_data
 
