@@ -22,6 +22,7 @@ from reversion.models import Version
 from factually.admin_pages import admin_page_context
 from reports import contributing
 from reports.admin.citing import CitingViewsMixin
+from reports.admin.desk_page import DeskPageMixin
 from reports.admin.forms import ReportForm
 from reports.admin.importing import ImportTextMixin
 from reports.admin.review import ReviewViewsMixin
@@ -99,7 +100,12 @@ class CitesRetiredSourceFilter(admin.SimpleListFilter):
 
 @admin.register(Report)
 class ReportAdmin(
-    ImportTextMixin, WorkflowViewsMixin, ReviewViewsMixin, CitingViewsMixin, VersionAdmin
+    DeskPageMixin,
+    ImportTextMixin,
+    WorkflowViewsMixin,
+    ReviewViewsMixin,
+    CitingViewsMixin,
+    VersionAdmin,
 ):
     form = ReportForm
     list_display = [
@@ -124,60 +130,15 @@ class ReportAdmin(
     search_fields = ["claim", "slug", "summary", "claimant"]
     prepopulated_fields = {"slug": ["claim"]}
     filter_horizontal = ["topics"]
-    readonly_fields = [
-        "status",
-        "live",
-        "published_at",
-        "publish_at",
-        "withdrawal_reason",
-        "last_edited_by",
-        "updated_at",
-    ]
     inlines = [SectionInline, ReferenceInline, FollowUpQuestionInline]
     actions = ["publish_selected"]
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "claim",
-                    "slug",
-                    "verdict",
-                    "checked_on",
-                    "topics",
-                    "author",
-                    "seen_version",
-                ]
-            },
-        ),
-        (
-            "Where the claim appeared",
-            {"fields": ["claimant", "claim_date", "claim_url"], "classes": ["collapse"]},
-        ),
-        ("Executive summary", {"fields": ["summary"]}),
-        ("Conclusion", {"fields": ["conclusion_heading", "conclusion"]}),
-        (
-            "Workflow",
-            {
-                "fields": [
-                    "status",
-                    "live",
-                    "published_at",
-                    "publish_at",
-                    "withdrawal_reason",
-                    "last_edited_by",
-                    "updated_at",
-                    "is_demo",
-                ]
-            },
-        ),
-    ]
 
     def get_urls(self):
         view = self.admin_site.admin_view
         pages = [
             ("<path:object_id>/transition/<str:name>/", self.transition_view, "transition"),
             ("<path:object_id>/preview/", self.preview_view, "preview"),
+            ("<path:object_id>/changes/", self.changes_view, "changes"),
             ("<path:object_id>/checklist/", self.checklist_view, "checklist"),
             # Before "<path:object_id>/", which would take "similar" for an id.
             ("similar/", self.similar_view, "similar_new"),
@@ -250,6 +211,7 @@ class ReportAdmin(
         context.update(
             self._similar_context(claim or "", verdict=getattr(obj, "verdict", None), report=obj)
         )
+        context.update(self._desk_page_context(obj))
         if obj is not None:
             context.update(self._checklist_context(obj, request.user))
             context["questions"] = obj.questions.select_related("answered_by")

@@ -25,7 +25,7 @@ def _log_in(page, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1, name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Newsroom")).to_be_visible()
 
 
 def _policy(page, path):
@@ -67,7 +67,7 @@ def test_admin_pages_and_widgets_run_under_the_csp_without_a_violation(page, pag
     page.locator("#id_topics_from").select_option(label="Health")
     page.locator("#id_topics_add").click()
     expect(page.locator("#id_topics_to option", has_text="Health")).to_be_attached()
-    page.get_by_role("heading", name="Where the claim appeared").click()
+    page.get_by_role("heading", name="Claim details").click()
     expect(page.get_by_label("Claimant:")).to_be_visible()
     page.get_by_label("Claim:", exact=True).fill("A draft with a changed claim")
     expect(page.locator("#similar-claims")).to_be_attached()

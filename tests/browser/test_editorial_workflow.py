@@ -52,7 +52,7 @@ def _log_in(page: Page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1, name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Newsroom")).to_be_visible()
 
 
 def _add_reference(page: Page, row: int, search: str, source) -> None:
@@ -68,7 +68,7 @@ def _add_reference(page: Page, row: int, search: str, source) -> None:
 
 
 def _status(page: Page):
-    return page.locator(".field-status .readonly")
+    return page.locator(".desk-status dd")
 
 
 def test_editor_drafts_and_submits_a_report_that_a_reviewer_publishes(open_page, live_server):
@@ -96,7 +96,6 @@ def test_editor_drafts_and_submits_a_report_that_a_reviewer_publishes(open_page,
     page.get_by_label("Checked on:").fill("2026-01-27")
     page.get_by_label("Executive summary:").fill("The fountain cost far less than a million [1].")
     page.get_by_role("button", name="Add another Section").click()
-    page.locator("#id_sections-0-position").fill("1")
     page.locator("#id_sections-0-heading").fill("What the budget says")
     page.locator("#id_sections-0-body").fill(
         "The budget lists the fountain at 180,000 [1].\n\nThe council approved that sum [2]."
@@ -116,7 +115,7 @@ def test_editor_drafts_and_submits_a_report_that_a_reviewer_publishes(open_page,
 
     # The checklist re-checks the saved copy through htmx, without reloading the page.
     checklist = page.locator("#publish-checklist")
-    expect(checklist).to_contain_text("Ready to publish")
+    expect(checklist).to_contain_text("Passes every publish check")
     page.evaluate(
         "() => { window.stillTheSamePage = true;"
         " document.getElementById('publish-checklist').dataset.old = 'yes'; }"
@@ -126,7 +125,7 @@ def test_editor_drafts_and_submits_a_report_that_a_reviewer_publishes(open_page,
     assert checked.value.request.headers.get("hx-request") == "true"
     assert checked.value.status == 200
     expect(checklist).not_to_have_attribute("data-old", "yes")  # swapped for a new one
-    expect(checklist).to_contain_text("Ready to publish")
+    expect(checklist).to_contain_text("Passes every publish check")
     # The partial came back, not a whole page nested in this one.
     expect(page.locator("#publish-checklist")).to_have_count(1)
     expect(page.locator(".breadcrumbs")).to_have_count(1)
@@ -182,7 +181,7 @@ def test_editor_drafts_and_submits_a_report_that_a_reviewer_publishes(open_page,
     page.get_by_role("button", name="Publish", exact=True).click()
 
     expect(page.locator(".messagelist")).to_contain_text("Published version 1.")
-    expect(_status(page)).to_have_text("Published")
+    expect(_status(page)).to_have_text("Live (version 1)")
     expect(page.locator(".workflow-timeline")).to_contain_text(
         "In review → Published by bo: Published version 1."
     )
@@ -197,7 +196,9 @@ def test_editor_drafts_and_submits_a_report_that_a_reviewer_publishes(open_page,
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     page.get_by_role("link", name="Submit for review…").click()
     page.get_by_role("button", name="Submit for review").click()
-    expect(_status(page)).to_have_text("In review")
+    expect(_status(page)).to_have_text(
+        "Live (version 1) — with changes readers do not see yet; in review"
+    )
     # No Publish button that would fail: the page says who must publish, and why.
     expect(page.get_by_role("link", name="Publish…", exact=True)).to_have_count(0)
     note = page.locator(".four-eyes-note")

@@ -71,6 +71,6 @@ def test_superuser_signs_in_through_the_admin_login_form(page, page_errors, edit
     page.get_by_role("button", name="Log in").click()
 
     expect(page).to_have_url(re.compile(r"/admin/$"))
-    expect(page.get_by_role("heading", level=1, name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Newsroom")).to_be_visible()
     expect(page.get_by_role("link", name="Reports", exact=True)).to_be_visible()
     assert page_errors == []

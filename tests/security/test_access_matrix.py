@@ -206,6 +206,11 @@ ROUTES: dict[str, list[Case]] = {
     REPORT + "<path:object_id>/preview/": [
         Case(lambda w: f"/{REPORT}{w.draft.pk}/preview/", staff(200, 200, 403))
     ],
+    # The live version against the working copy; a report that is not live has none.
+    REPORT + "<path:object_id>/changes/": [
+        Case(lambda w: f"/{REPORT}{w.live.pk}/changes/", staff(200, 200, 403), "live"),
+        Case(lambda w: f"/{REPORT}{w.draft.pk}/changes/", staff(404, 404, 403, 404), "draft"),
+    ],
     REPORT + "<path:object_id>/checklist/": [
         Case(lambda w: f"/{REPORT}{w.draft.pk}/checklist/", staff(200, 200, 403))
     ],

@@ -267,4 +267,4 @@ def test_logging_in_with_a_refused_next_lands_on_the_admin_home(member, refused)
 
     assert response.redirect_chain == [("/admin/", 302)]
     assert response.status_code == 200
-    assert "Site administration" in response.content.decode()
+    assert "Factually newsroom" in response.content.decode()

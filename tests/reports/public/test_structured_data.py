@@ -314,7 +314,7 @@ def test_a_claim_longer_than_75_characters_gets_a_warning_that_does_not_block(ed
     for content in (change_form, checklist.content.decode()):
         assert 'class="checklist-advisory"' in content
         assert "The claim is 76 characters long." in content
-        assert "Ready to publish" in content
+        assert "Passes every publish check" in content
     assert report.claim == "x" * 76  # advice, not truncation
 
 
@@ -324,7 +324,7 @@ def test_a_claim_of_75_characters_gets_no_warning(editor_client):
     content = editor_client.get(checklist_url(report)).content.decode()
 
     assert "checklist-advisory" not in content
-    assert "Ready to publish" in content
+    assert "Passes every publish check" in content
 
 
 def test_a_long_claim_is_published_whole(client):
