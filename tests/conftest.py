@@ -213,3 +213,41 @@ def no_internet(monkeypatch):
         return handle_request(self, request)
 
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", local_only)
+
+
+def change_form_data(report: Report) -> dict:
+    """Every field of the report change form, as the admin would post it back unchanged."""
+    data = {
+        "claim": report.claim,
+        "slug": report.slug,
+        "verdict": report.verdict_id or "",
+        "checked_on": report.checked_on.isoformat() if report.checked_on else "",
+        "topics": [t.pk for t in report.topics.all()],
+        "author": report.author_id or "",
+        "claimant": report.claimant,
+        "claim_date": report.claim_date.isoformat() if report.claim_date else "",
+        "claim_url": report.claim_url,
+        "summary": report.summary,
+        "conclusion_heading": report.conclusion_heading,
+        "conclusion": report.conclusion,
+        "seen_version": report.edit_version,
+    }
+    if report.is_demo:
+        data["is_demo"] = "on"
+    for prefix, rows, fields in [
+        ("sections", report.sections.all(), ["position", "heading", "body"]),
+        ("references", report.references.all(), ["number", "source", "pinpoint"]),
+        ("questions", report.questions.all(), ["position", "question", "answered_by"]),
+    ]:
+        data[f"{prefix}-TOTAL_FORMS"] = data[f"{prefix}-INITIAL_FORMS"] = str(len(rows))
+        for i, row in enumerate(rows):
+            data[f"{prefix}-{i}-id"] = row.pk
+            data[f"{prefix}-{i}-report"] = report.pk
+            for name in fields:
+                value = (
+                    getattr(row, f"{name}_id", None)
+                    if name in {"source", "answered_by"}
+                    else getattr(row, name)
+                )
+                data[f"{prefix}-{i}-{name}"] = "" if value is None else value
+    return data

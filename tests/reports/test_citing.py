@@ -17,8 +17,14 @@ from reports.models import Reference
 from reports.newsroom import citing
 from sources import retiring
 from sources.models import PublisherDomain, Source
-from tests.conftest import make_publisher, make_report, make_source, make_user, publish_now
-from tests.reports.admin.test_admin import change_form_data
+from tests.conftest import (
+    change_form_data,
+    make_publisher,
+    make_report,
+    make_source,
+    make_user,
+    publish_now,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_internet")]
 

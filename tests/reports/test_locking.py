@@ -8,8 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from reports.models import Report
-from tests.conftest import make_report, make_user
-from tests.reports.admin.test_admin import change_form_data
+from tests.conftest import change_form_data, make_report, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,7 @@ from reports import roles, workflow
 from reports.models import ChangeKind, PublishedVersion, Report
 from reports.newsroom import dashboard
 from sources.models import Source
-from tests.conftest import make_report, make_source, make_user, shown_approval
-from tests.reports.admin.test_admin import change_form_data
+from tests.conftest import change_form_data, make_report, make_source, make_user, shown_approval
 
 pytestmark = pytest.mark.django_db
 

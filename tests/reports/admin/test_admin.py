@@ -8,7 +8,14 @@ from django.urls import reverse
 
 from reports import publishing, workflow
 from reports.models import FollowUpQuestion, PublishedVersion, Reference, Report, Section, Verdict
-from tests.conftest import make_report, make_source, make_topic, publish_now, shown_approval
+from tests.conftest import (
+    change_form_data,
+    make_report,
+    make_source,
+    make_topic,
+    publish_now,
+    shown_approval,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -403,37 +410,6 @@ def test_a_script_in_a_section_body_is_escaped_in_the_preview(editor_client):
 
     assert "<script>alert" not in content
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
-
-
-def change_form_data(report) -> dict:
-    """The change form as the admin would post it back, unchanged."""
-    data = {
-        "claim": report.claim,
-        "slug": report.slug,
-        "verdict": report.verdict_id or "",
-        "checked_on": report.checked_on.isoformat() if report.checked_on else "",
-        "summary": report.summary,
-        "conclusion_heading": report.conclusion_heading,
-        "conclusion": report.conclusion,
-        "seen_version": report.edit_version,
-    }
-    for prefix, rows, fields in [
-        ("sections", report.sections.all(), ["position", "heading", "body"]),
-        ("references", report.references.all(), ["number", "source", "pinpoint"]),
-        ("questions", report.questions.all(), ["position", "question", "answered_by"]),
-    ]:
-        data[f"{prefix}-TOTAL_FORMS"] = data[f"{prefix}-INITIAL_FORMS"] = str(len(rows))
-        for i, row in enumerate(rows):
-            data[f"{prefix}-{i}-id"] = row.pk
-            data[f"{prefix}-{i}-report"] = report.pk
-            for name in fields:
-                value = (
-                    getattr(row, f"{name}_id", None)
-                    if name in {"source", "answered_by"}
-                    else getattr(row, name)
-                )
-                data[f"{prefix}-{i}-{name}"] = "" if value is None else value
-    return data
 
 
 def test_editing_a_published_report_in_the_admin_changes_nothing_public(editor_client, client):

@@ -73,7 +73,7 @@ def test_the_demo_flag_is_shown_to_superusers_only(editor, newsroom_editor_clien
 
 
 def test_an_editor_saving_the_form_keeps_the_demo_flag_they_cannot_see(newsroom_editor_client):
-    from tests.reports.admin.test_admin import change_form_data
+    from tests.conftest import change_form_data
 
     report = make_report(is_demo=True)
     data = change_form_data(report) | {"summary": "Edited [1] [2]."}

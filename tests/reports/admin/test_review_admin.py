@@ -127,7 +127,7 @@ def test_the_change_form_loads_htmx_with_the_csp_nonce_and_no_inline_styles(edit
 
 
 def test_the_checklist_refreshes_after_a_save(editor_client):
-    from tests.reports.admin.test_admin import change_form_data
+    from tests.conftest import change_form_data
 
     report = make_report(verdict=None)
     data = change_form_data(report)

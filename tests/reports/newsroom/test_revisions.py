@@ -6,8 +6,7 @@ from reversion.models import Version
 
 from reports.models import PublishedVersion, Report
 from reports.newsroom import revisions
-from tests.conftest import make_report, publish_now
-from tests.reports.admin.test_admin import change_form_data
+from tests.conftest import change_form_data, make_report, publish_now
 
 pytestmark = pytest.mark.django_db
 
