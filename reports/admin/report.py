@@ -21,6 +21,7 @@ from reversion.models import Version
 from factually.admin_pages import admin_page_context
 from reports import contributing, revisions
 from reports.admin.citing import CitingViewsMixin
+from reports.admin.desk_live import LiveFeedbackMixin
 from reports.admin.forms import ReportForm
 from reports.admin.importing import ImportTextMixin
 from reports.admin.review import ReviewViewsMixin
@@ -98,7 +99,12 @@ class CitesRetiredSourceFilter(admin.SimpleListFilter):
 
 @admin.register(Report)
 class ReportAdmin(
-    ImportTextMixin, WorkflowViewsMixin, ReviewViewsMixin, CitingViewsMixin, VersionAdmin
+    ImportTextMixin,
+    WorkflowViewsMixin,
+    ReviewViewsMixin,
+    CitingViewsMixin,
+    LiveFeedbackMixin,
+    VersionAdmin,
 ):
     form = ReportForm
     list_display = [
@@ -180,6 +186,8 @@ class ReportAdmin(
             ("<path:object_id>/checklist/", self.checklist_view, "checklist"),
             # Before "<path:object_id>/", which would take "similar" for an id.
             ("similar/", self.similar_view, "similar_new"),
+            ("live/", self.live_view, "live_new"),
+            ("<path:object_id>/live/", self.live_view, "live"),
             ("<path:object_id>/similar/", self.similar_view, "similar"),
             (
                 "<path:object_id>/questions/<int:question_id>/draft/",
@@ -249,6 +257,7 @@ class ReportAdmin(
         context.update(
             self._similar_context(claim or "", verdict=getattr(obj, "verdict", None), report=obj)
         )
+        context["live_url"] = self._live_url(obj) if self._may_type(request, obj) else ""
         if obj is not None:
             context.update(self._checklist_context(obj, request.user))
             context["questions"] = obj.questions.select_related("answered_by")
