@@ -22,9 +22,18 @@ class Problem:
 
     message: str
     field: str = ""  # the form field to fix, where there is one
+    # For a paragraph of cited text: its part (as `ReportContent.cited_texts` names it) and
+    # number, so the editor can be shown the problem beside the paragraph.
+    part: str = ""
+    paragraph: int = 0
 
     def __str__(self):
         return self.message
+
+    @property
+    def about_paragraph(self) -> str:
+        """The message without the part and paragraph it names ("has no citation.")."""
+        return self.message.removeprefix(f"{self.part}, paragraph {self.paragraph} ")
 
 
 def check(report: Report) -> list[Problem]:
@@ -80,8 +89,9 @@ def check_content(content: ReportContent, *, has_verdict: bool) -> list[Problem]
     for part, field, text in content.cited_texts:
         for paragraph in citations.parse(text):
             where = f"{part}, paragraph {paragraph.number}"
+            at = {"part": part, "paragraph": paragraph.number}
             if not paragraph.is_cited:
-                problems.append(Problem(f"{where} has no citation.", field))
+                problems.append(Problem(f"{where} has no citation.", field, **at))
             for number in dict.fromkeys(paragraph.markers):
                 cited[number] += 1
                 if not citations.is_valid_number(number):
@@ -89,6 +99,7 @@ def check_content(content: ReportContent, *, has_verdict: bool) -> list[Problem]
                         Problem(
                             f"{where} has [{number}], which is not a valid reference number.",
                             field,
+                            **at,
                         )
                     )
                 elif number not in references:
@@ -96,6 +107,7 @@ def check_content(content: ReportContent, *, has_verdict: bool) -> list[Problem]
                         Problem(
                             f"{where} cites [{number}], which is not a reference of this report.",
                             field,
+                            **at,
                         )
                     )
 

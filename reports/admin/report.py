@@ -22,6 +22,7 @@ from reversion.models import Version
 from factually.admin_pages import admin_page_context
 from reports import contributing
 from reports.admin.citing import CitingViewsMixin
+from reports.admin.desk_live import LiveFeedbackMixin
 from reports.admin.desk_page import DeskPageMixin
 from reports.admin.forms import ReportForm
 from reports.admin.importing import ImportTextMixin
@@ -105,6 +106,7 @@ class ReportAdmin(
     WorkflowViewsMixin,
     ReviewViewsMixin,
     CitingViewsMixin,
+    LiveFeedbackMixin,
     VersionAdmin,
 ):
     form = ReportForm
@@ -142,6 +144,8 @@ class ReportAdmin(
             ("<path:object_id>/checklist/", self.checklist_view, "checklist"),
             # Before "<path:object_id>/", which would take "similar" for an id.
             ("similar/", self.similar_view, "similar_new"),
+            ("live/", self.live_view, "live_new"),
+            ("<path:object_id>/live/", self.live_view, "live"),
             ("<path:object_id>/similar/", self.similar_view, "similar"),
             (
                 "<path:object_id>/questions/<int:question_id>/draft/",
@@ -212,6 +216,7 @@ class ReportAdmin(
             self._similar_context(claim or "", verdict=getattr(obj, "verdict", None), report=obj)
         )
         context.update(self._desk_page_context(obj))
+        context["live_url"] = self._live_url(obj) if self._may_type(request, obj) else ""
         if obj is not None:
             context.update(self._checklist_context(obj, request.user))
             context["questions"] = obj.questions.select_related("answered_by")

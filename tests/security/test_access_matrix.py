@@ -225,6 +225,11 @@ ROUTES: dict[str, list[Case]] = {
             staff(405, 405, 405, 405),
         )
     ],
+    # The report editor's live feedback: POST only (tests/reports/admin/test_desk_live.py).
+    REPORT + "live/": [Case(lambda w: f"/{REPORT}live/", staff(405, 405, 405, 405))],
+    REPORT + "<path:object_id>/live/": [
+        Case(lambda w: f"/{REPORT}{w.draft.pk}/live/", staff(405, 405, 405, 405))
+    ],
     REPORT + "<path:object_id>/cite/": [
         Case(lambda w: f"/{REPORT}{w.draft.pk}/cite/?q=source", staff(200, 200, 403))
     ],
