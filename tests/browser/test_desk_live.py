@@ -38,14 +38,13 @@ def test_a_new_report_turns_green_as_it_is_typed_without_saving(page, page_error
 
     summary.fill("Apollo brought back rock [1].")
     page.get_by_role("button", name="Add another Section").click()
-    page.locator("#id_sections-0-position").fill("1")
     page.locator("#id_sections-0-heading").fill("What the samples show")
     page.locator("#id_sections-0-body").fill("Basalt and anorthosite [1].")
     page.get_by_label("Conclusion:", exact=True).fill("So the claim is false [1].")
     expect(checklist).to_contain_text("Conclusion, paragraph 1 cites [1], which is not a")
     _add_reference(page, 0, "lunar", source)
 
-    expect(checklist).to_contain_text("Ready to publish")
+    expect(checklist).to_contain_text("Passes every publish check")
     expect(status).to_have_text("¶1 cited [1]")
     expect(page.locator("#paragraphs-id_sections-0-body")).to_have_text("¶1 cited [1]")
 

@@ -97,7 +97,7 @@ def test_a_blank_new_report_lists_what_is_missing_and_saves_nothing(editor_clien
 def test_a_fully_cited_new_report_is_ready_to_publish_before_it_is_saved(editor_client):
     response = editor_client.post(NEW, cited_form(), headers=HTMX)
 
-    assert "Ready to publish" in text(response)
+    assert "Passes every publish check" in text(response)
     assert status_block(response, "id_summary") == "¶1 cited [1]"
     assert status_block(response, "id_sections-0-body") == "¶1 cited [1]"
     assert status_block(response, "id_conclusion") == "¶1 cited [1]"
@@ -133,7 +133,7 @@ def test_the_status_blocks_follow_the_section_rows_as_posted(editor_client):
 
     response = editor_client.post(NEW, data, headers=HTMX)
 
-    assert "Ready to publish" in text(response)
+    assert "Passes every publish check" in text(response)
     assert status_block(response, "id_sections-1-body") == ""
     assert status_block(response, "id_sections-2-body") == ""
 
@@ -182,7 +182,7 @@ def test_the_query_count_does_not_grow_with_sections_or_references(editor_client
     with CaptureQueriesContext(connection) as queries:
         response = editor_client.post(NEW, data, headers=HTMX)
 
-    assert "Ready to publish" in text(response)
+    assert "Passes every publish check" in text(response)
     assert len(queries) <= 6, [q["sql"] for q in queries]
 
 
