@@ -21,6 +21,7 @@ from reversion.models import Version
 from factually.admin_pages import admin_page_context
 from reports import contributing, revisions
 from reports.admin.citing import CitingViewsMixin
+from reports.admin.desk_cite import DeskCiteMixin, ReferenceDetailsMixin
 from reports.admin.forms import ReportForm
 from reports.admin.importing import ImportTextMixin
 from reports.admin.review import ReviewViewsMixin
@@ -37,7 +38,7 @@ class SectionInline(admin.StackedInline):
     fields = ["position", "heading", "body"]
 
 
-class ReferenceInline(OneQueryAutocompleteMixin, admin.TabularInline):
+class ReferenceInline(ReferenceDetailsMixin, OneQueryAutocompleteMixin, admin.TabularInline):
     model = Reference
     extra = 0
     fields = ["number", "source", "pinpoint"]
@@ -98,7 +99,12 @@ class CitesRetiredSourceFilter(admin.SimpleListFilter):
 
 @admin.register(Report)
 class ReportAdmin(
-    ImportTextMixin, WorkflowViewsMixin, ReviewViewsMixin, CitingViewsMixin, VersionAdmin
+    ImportTextMixin,
+    WorkflowViewsMixin,
+    ReviewViewsMixin,
+    CitingViewsMixin,
+    DeskCiteMixin,
+    VersionAdmin,
 ):
     form = ReportForm
     list_display = [
@@ -175,6 +181,7 @@ class ReportAdmin(
     def get_urls(self):
         view = self.admin_site.admin_view
         pages = [
+            *self.desk_cite_pages(),  # before "<path:object_id>/", as "similar/" below
             ("<path:object_id>/transition/<str:name>/", self.transition_view, "transition"),
             ("<path:object_id>/preview/", self.preview_view, "preview"),
             ("<path:object_id>/checklist/", self.checklist_view, "checklist"),
