@@ -301,3 +301,58 @@ _SENTENCE_END_RE = re.compile(r"[.?!…][\"'”’»)\]]*\s*\Z")
 def ends_sentence(text: str) -> bool:
     """Whether `text` already ends with a full stop, question or exclamation mark, or ellipsis."""
     return bool(_SENTENCE_END_RE.search(text))
+
+
+def renumber(texts: list[str], numbers: list[int]) -> tuple[list[str], list[int]]:
+    """`texts` and the reference `numbers` renumbered together in order of first citation.
+
+    References cited in `texts` (read in the order given) become 1, 2, … in the order they
+    are first cited; those cited nowhere follow in their current order. A marker no
+    reference answers keeps being unresolved: it moves after all references, so it cannot
+    take a reference's new number. A number held by two references stays with the first.
+    Returns the new texts (all else as written) and each reference's new number, in order.
+    """
+    order: list[int] = []
+    for text in texts:
+        for number in markers(text):
+            if number not in order:
+                order.append(number)
+    held = list(dict.fromkeys(numbers))
+    cited = [n for n in order if n in held]
+    mapping = {old: new for new, old in enumerate(cited, start=1)}
+    for old in held:
+        mapping.setdefault(old, len(mapping) + 1)
+    for old in order:
+        mapping.setdefault(old, len(mapping) + 1)
+    new_numbers, seen, spare = [], set(), len(mapping)
+    for old in numbers:
+        # A second reference under one number cites nothing: it goes after all the others.
+        if old in seen:
+            spare += 1
+        new_numbers.append(mapping[old] if old not in seen else spare)
+        seen.add(old)
+    return [_rewrite_markers(text, mapping) for text in texts], new_numbers
+
+
+def _rewrite_markers(text: str, mapping: dict[int, int]) -> str:
+    """`text` with each marker's number mapped, the spacing inside groups kept as written."""
+
+    def one(match: re.Match) -> str:
+        number = _number(match.group(1))
+        return f"[{mapping.get(number, number)}]"
+
+    pieces, done = [], 0
+    for group in marker_groups(text):
+        pieces += [text[done : group.start], MARKER_RE.sub(one, text[group.start : group.end])]
+        done = group.end
+    return "".join(pieces) + text[done:]
+
+
+def markers_citing(texts: list[str], number: int) -> list[tuple[int, int]]:
+    """Where `number` is cited in `texts`: (index of the text, paragraph number), in order."""
+    return [
+        (index, paragraph.number)
+        for index, text in enumerate(texts)
+        for paragraph in parse(text)
+        if number in paragraph.markers
+    ]

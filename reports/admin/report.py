@@ -22,6 +22,7 @@ from reversion.models import Version
 from factually.admin_pages import admin_page_context
 from reports import contributing
 from reports.admin.citing import CitingViewsMixin
+from reports.admin.desk_cite import DeskCiteMixin, ReferenceDetailsMixin
 from reports.admin.desk_live import LiveFeedbackMixin
 from reports.admin.desk_page import DeskPageMixin
 from reports.admin.forms import ReportForm
@@ -40,7 +41,7 @@ class SectionInline(admin.StackedInline):
     fields = ["position", "heading", "body"]
 
 
-class ReferenceInline(OneQueryAutocompleteMixin, admin.TabularInline):
+class ReferenceInline(ReferenceDetailsMixin, OneQueryAutocompleteMixin, admin.TabularInline):
     model = Reference
     extra = 0
     fields = ["number", "source", "pinpoint"]
@@ -107,6 +108,7 @@ class ReportAdmin(
     ReviewViewsMixin,
     CitingViewsMixin,
     LiveFeedbackMixin,
+    DeskCiteMixin,
     VersionAdmin,
 ):
     form = ReportForm
@@ -138,6 +140,7 @@ class ReportAdmin(
     def get_urls(self):
         view = self.admin_site.admin_view
         pages = [
+            *self.desk_cite_pages(),  # before "<path:object_id>/", as "similar/" below
             ("<path:object_id>/transition/<str:name>/", self.transition_view, "transition"),
             ("<path:object_id>/preview/", self.preview_view, "preview"),
             ("<path:object_id>/changes/", self.changes_view, "changes"),

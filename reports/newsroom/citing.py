@@ -21,7 +21,19 @@ import reversion
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -67,11 +79,12 @@ class AlreadyCited(Exception):
 
 
 def search(query: str, *, report: Report | None = None, limit: int = SEARCH_LIMIT) -> list[Source]:
-    """Active sources matching every word of `query` in their title, publisher or URL.
+    """Active sources matching every word of `query` in their title, publisher, authors or URL.
 
     Best first: the exact title, titles starting with the query, titles containing it, the
-    publisher's name or domain, then the rest; newest first within each. With `report`,
-    each source carries `cited_as`: the number it is cited under there, or None. One query.
+    publisher's name or domain, then the rest; newest first within each. Each source carries
+    `cite_count`, how many reports cite it, and with `report`, `cited_as`: the number it is
+    cited under there, or None. One query.
     """
     query = " ".join(query.split())[:MAX_QUERY_LENGTH]
     if len(query) < MIN_QUERY_LENGTH:
@@ -82,6 +95,7 @@ def search(query: str, *, report: Report | None = None, limit: int = SEARCH_LIMI
             Q(title__icontains=term)
             | Q(publisher__name__icontains=term)
             | Q(publisher__domain__icontains=term)
+            | Q(authors__icontains=term)
             | Q(url__icontains=term)
         )
     exact = Q(title__iexact=query)
@@ -104,11 +118,35 @@ def search(query: str, *, report: Report | None = None, limit: int = SEARCH_LIMI
             output_field=IntegerField(),
         )
     )
+    sources = sources.annotate(cite_count=_cite_count())
     if report is not None:
         sources = sources.annotate(cited_as=_cited_as(report))
     return list(
         sources.order_by("rank", F("published_on").desc(nulls_last=True), "title", "pk")[:limit]
     )
+
+
+def _cite_count() -> Coalesce:
+    """How many reports cite the source: a subquery, so the search stays one query."""
+    reports = (
+        Reference.objects.filter(source=OuterRef("pk"))
+        .order_by()
+        .values("source")
+        .annotate(n=Count("report", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(reports, output_field=IntegerField()), 0)
+
+
+def number_for(source_id: int, references: list[tuple[int, int | None]]) -> tuple[int, bool]:
+    """The marker that cites `source_id` given the form's (number, source id) references:
+    (the number of its reference, True) if one cites it already, else (the next free
+    number, False): one more than the highest, as `cite` numbers saved references.
+    """
+    for number, cited in sorted(references, key=lambda ref: ref[0]):
+        if cited == source_id:
+            return number, True
+    return max((number for number, _ in references), default=0) + 1, False
 
 
 def _cited_as(report: Report) -> Subquery:

@@ -219,3 +219,15 @@ def test_any_text_is_parsed_and_rendered_without_an_error_or_executable_markup(t
 
     plain = citations.plain_text(text)
     assert plain == " ".join(plain.split())
+
+
+def test_renumber_keeps_the_spacing_of_groups_and_moves_a_duplicate_number_last():
+    texts, numbers = citations.renumber(["See [2]  [1], [2]."], [1, 2, 2])
+    assert texts == ["See [1]  [2], [1]."]
+    assert numbers == [2, 1, 3]  # the second [2] can cite nothing: after all others
+
+
+def test_markers_citing_names_each_paragraph_that_cites_the_number():
+    texts = ["One [1].\n\nTwo.", "- a [3]\n- b [1]\n\n> quoted [1]"]
+    assert citations.markers_citing(texts, 1) == [(0, 1), (1, 1), (1, 2)]
+    assert citations.markers_citing(texts, 2) == []

@@ -233,6 +233,17 @@ ROUTES: dict[str, list[Case]] = {
     REPORT + "<path:object_id>/cite/": [
         Case(lambda w: f"/{REPORT}{w.draft.pk}/cite/?q=source", staff(200, 200, 403))
     ],
+    # The editor's source finder: it serves the add form too, so it needs no report.
+    REPORT + "desk-cite/find/": [
+        Case(lambda w: f"/{REPORT}desk-cite/find/?q=source", staff(200, 200, 403))
+    ],
+    # POST only: a GET by someone who may change reports is refused as such.
+    **{
+        REPORT + f"desk-cite/{name}/": [
+            Case(lambda w, name=name: f"/{REPORT}desk-cite/{name}/", staff(405, 405, 403, 405))
+        ]
+        for name in ("add-source", "number", "renumber", "still-cited")
+    },
     REPORT + "<path:object_id>/export/<str:format_name>/": [
         Case(lambda w: f"/{REPORT}{w.live.pk}/export/json/", staff(200, 200, 403), "json"),
         # A draft has nothing published to export.
