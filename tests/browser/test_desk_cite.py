@@ -92,7 +92,6 @@ def test_an_editor_cites_from_a_blank_report_before_the_first_save(page, page_er
 
     # The same source from a section added on the page: the same number, no new row.
     page.get_by_role("button", name="Add another Section").click()
-    page.locator("#id_sections-0-position").fill("1")
     page.locator("#id_sections-0-heading").fill("What the budget says")
     body = page.locator("#id_sections-0-body")
     body.fill("The budget lists 180,000 ")
