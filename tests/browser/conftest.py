@@ -10,6 +10,10 @@ Fixtures, for tests under tests/browser:
   exceptions, Content-Security-Policy violations), as strings; assert it is empty.
   The 404 for /favicon.ico, which Chromium asks every site for, is left out.
 - `browser`: the Chromium instance, for tests that need several contexts (two users).
+- `serve_pages`: serves given HTML pages on loopback from a thread, as publishers would
+  (tests that fetch them enable FACTUALLY_ALLOW_PRIVATE_FETCH).
+
+Helpers for the report editor's source finder: `source_finder(page)`, `search_and_pick(...)`.
 
 Every test here is marked `browser` (skip them with `-m "not browser"`) and runs with
 `django_db(transaction=True, serialized_rollback=True)`: the live server needs committed
@@ -20,6 +24,8 @@ methodology page) after each test's flush.
 from __future__ import annotations
 
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -125,3 +131,53 @@ def _describe(message) -> str:
     location = message.location or {}
     where = location.get("url", "")
     return f"{message.text} ({where})" if where else message.text
+
+
+@pytest.fixture
+def serve_pages():
+    """`serve_pages({"/path": b"<html>..."})` returns the base URL of a loopback server.
+
+    `host` may be another loopback address (127.0.0.2) for a second publisher's site.
+    """
+    servers = []
+
+    def serve(pages: dict[str, bytes], host: str = "127.0.0.1") -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                body = pages.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                body = body if body is not None else b"Not found"
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer((host, 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+        thread.start()
+        servers.append((server, thread))
+        return f"http://{host}:{server.server_address[1]}"
+
+    yield serve
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def source_finder(page):
+    """The report editor's source finder dialog."""
+    return page.get_by_role("dialog", name="Cite a source")
+
+
+def search_and_pick(page, words: str, title: str) -> None:
+    """Type `words` in the open finder and cite the source titled `title`."""
+    from playwright.sync_api import expect
+
+    dialog = source_finder(page)
+    dialog.get_by_label("Find a source").fill(words)
+    dialog.get_by_role("button", name=f"Cite “{title}”").click()
+    expect(dialog).to_be_hidden()

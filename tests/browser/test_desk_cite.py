@@ -7,15 +7,14 @@ links an imported draft's unlinked references, renumbers, and uses the finder by
 from __future__ import annotations
 
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.test import override_settings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from reports import roles
 from reports.models import Report
+from tests.browser.conftest import search_and_pick, source_finder
 from tests.browser.test_accessibility import _violations
 from tests.browser.test_editorial_workflow import _log_in
 from tests.conftest import make_report, make_source, make_user
@@ -30,38 +29,9 @@ ARTICLE = b"""<!doctype html><html lang="en"><head>
 </head><body><p>Fountains.</p></body></html>"""
 
 
-class _Page(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - the http.server API
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(ARTICLE)))
-        self.end_headers()
-        self.wfile.write(ARTICLE)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def article_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/news/fountains"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-def _finder(page: Page):
-    return page.get_by_role("dialog", name="Cite a source")
-
-
-def _search_and_pick(page: Page, words: str, title: str) -> None:
-    finder = _finder(page)
-    finder.get_by_label("Find a source").fill(words)
-    finder.get_by_role("button", name=f"Cite “{title}”").click()
-    expect(finder).to_be_hidden()
+def article_url(serve_pages):
+    return serve_pages({"/news/fountains": ARTICLE}) + "/news/fountains"
 
 
 @override_settings(FACTUALLY_ALLOW_PRIVATE_FETCH=True)
@@ -77,7 +47,7 @@ def test_an_editor_cites_from_a_blank_report_before_the_first_save(page, page_er
     summary.press("End")
     summary.press("ArrowLeft")  # before the full stop
     summary.press("Alt+Shift+C")
-    finder = _finder(page)
+    finder = source_finder(page)
     expect(finder).to_be_visible()
     expect(finder.get_by_label("Find a source")).to_be_focused()
     finder.get_by_label("Find a source").fill("marsh")
@@ -96,7 +66,7 @@ def test_an_editor_cites_from_a_blank_report_before_the_first_save(page, page_er
     body = page.locator("#id_sections-0-body")
     body.fill("The budget lists 180,000 ")
     page.get_by_role("button", name="Cite a source in section 1").click()
-    _search_and_pick(page, "budget", budget.title)
+    search_and_pick(page, "budget", budget.title)
     expect(body).to_have_value("The budget lists 180,000 [1]")
     expect(page.locator("#references-group tr.form-row.dynamic-references")).to_have_count(1)
 
@@ -132,7 +102,7 @@ def test_an_imported_drafts_unlinked_references_are_linked_through_the_finder(pa
     page.goto(f"/admin/reports/report/{report.pk}/change/")
     for number, source in enumerate(sources, start=1):
         page.get_by_role("button", name=f"Link a source to reference [{number}]").click()
-        _search_and_pick(page, f"number {number}", source.title)
+        search_and_pick(page, f"number {number}", source.title)
         row = page.locator(f"#references-{number - 1}")
         expect(row.locator(".field-source_details")).to_contain_text(source.title)
     expect(page.locator(".desk-cite-link")).to_have_count(0)
@@ -183,7 +153,7 @@ def test_the_finder_works_by_keyboard_alone_and_axe_finds_nothing_with_it_open(p
         page.get_by_role("button", name="Cite a source in the executive summary")
     ).to_have_attribute("title", re.compile("Alt\\+Shift\\+C"))
     page.keyboard.press("Enter")
-    finder = _finder(page)
+    finder = source_finder(page)
     expect(finder).to_be_visible()
     page.keyboard.type("council")
     pick = finder.get_by_role("button", name=f"Cite “{source.title}”")
