@@ -14,9 +14,11 @@ import re
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from reports.models import Verdict
+from reports import roles
+from reports.models import FollowUpQuestion, Verdict
 from tests import reader_site
-from tests.conftest import make_report, make_topic, publish_now
+from tests.browser.test_editorial_workflow import _log_in
+from tests.conftest import make_report, make_topic, make_user, publish_now
 
 axe = Axe()
 
@@ -197,4 +199,37 @@ def test_the_keyboard_reaches_every_link_of_a_report_with_a_visible_focus(page, 
     assert names.index("Search") < names.index(verdict) < names.index("Paris") < names.index("[1]")
     assert any(re.fullmatch(r"Back to citation \d of \[1\]", n) for n in names)
     assert names[-1] == "RSS feed"
+    assert page_errors == []
+
+
+def test_the_editor_page_has_no_axe_violations(page, page_errors):
+    """The whole report editor, Django's inlines and topic chooser included: new and full,
+    with the source finder open and with the live preview open."""
+    make_user("ana", roles.EDITOR)
+    report = make_report(sections=2, references=3, questions=2)
+    report.topics.add(make_topic(name="Paris"), make_topic(name="Towers"))
+    FollowUpQuestion.objects.filter(report=report, position=2).update(
+        answered_by=make_report(claim="The tower is painted every seven years.")
+    )
+    _log_in(page, "ana")
+    found = {}
+
+    page.goto("/admin/reports/report/add/")
+    page.get_by_role("button", name="Add another Reference").click()
+    page.get_by_role("button", name="Add another Follow-up question").click()
+    found["add page with empty rows"] = _violations(page)
+
+    page.goto(f"/admin/reports/report/{report.pk}/change/")
+    found["full change page"] = _violations(page)
+
+    page.get_by_role("button", name="Cite a source in the executive summary").click()
+    expect(page.get_by_role("dialog", name="Cite a source")).to_be_visible()
+    found["finder open"] = _violations(page)
+    page.keyboard.press("Escape")
+
+    page.get_by_role("button", name="Show preview").click()
+    expect(page.locator("#live-preview")).to_be_visible()
+    found["preview open"] = _violations(page)
+
+    assert found == dict.fromkeys(found, ""), "\n\n".join(f"== {k}\n{v}" for k, v in found.items())
     assert page_errors == []

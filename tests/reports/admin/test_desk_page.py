@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from reports import roles
-from tests.conftest import make_report, make_user, publish_now
+from tests.conftest import make_report, make_topic, make_user, publish_now
 from tests.reports.admin.test_admin import change_url, page_text
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,7 @@ def newsroom_editor_client(client):
 
 def test_the_editor_follows_the_reading_order_of_the_published_page(editor_client):
     report = make_report()
+    make_topic()  # a checkbox to find
 
     content = editor_client.get(change_url(report)).content.decode()
 
@@ -46,6 +47,23 @@ def test_the_editor_follows_the_reading_order_of_the_published_page(editor_clien
     # No block of read-only workflow fields any more: the header says it.
     assert "field-published_at" not in content
     assert "field-withdrawal_reason" not in content
+
+
+def test_every_field_of_a_reference_or_question_row_is_labelled_with_its_row(editor_client):
+    report = make_report(references=2, questions=1)
+    make_topic(name="Health")
+
+    content = editor_client.get(change_url(report)).content.decode()
+
+    assert '<label for="id_references-1-source"' in content
+    for label in ["Reference 2: Source", "Reference 2: Pinpoint", "Follow-up question 1: Question"]:
+        assert f"{label}</label>" in content
+    # The row added by "Add another" says it is new; the JavaScript numbers its ids.
+    assert '<label for="id_references-__prefix__-number"' in content
+    assert "New reference: Number</label>" in content
+    # Topics: checkboxes under a legend, not the two-list chooser whose icons axe flags.
+    assert 'type="checkbox" name="topics"' in content
+    assert "<legend" in content[content.index('class="form-row field-topics') :]
 
 
 def test_claim_details_are_collapsed_while_empty_and_open_once_filled(editor_client):
