@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import itertools
 import os
 import pickle
+import threading
 
 import hypothesis
 import pytest
@@ -251,3 +253,20 @@ def change_form_data(report: Report) -> dict:
                 )
                 data[f"{prefix}-{i}-{name}"] = "" if value is None else value
     return data
+
+
+@contextlib.contextmanager
+def serving(server):
+    """Serve `server` (an http.server server on loopback) from a thread until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server
+    finally:
+        # Handlers that stream (a huge page, a slow reply) watch this to give up early.
+        stopping = getattr(server, "stopping", None)
+        if stopping is not None:
+            stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()

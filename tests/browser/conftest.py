@@ -23,12 +23,14 @@ methodology page) after each test's flush.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -139,33 +141,26 @@ def serve_pages():
 
     `host` may be another loopback address (127.0.0.2) for a second publisher's site.
     """
-    servers = []
+    with contextlib.ExitStack() as servers:
 
-    def serve(pages: dict[str, bytes], host: str = "127.0.0.1") -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the http.server API
-                body = pages.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                body = body if body is not None else b"Not found"
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def serve(pages: dict[str, bytes], host: str = "127.0.0.1") -> str:
+            class Handler(BaseHTTPRequestHandler):
+                def do_GET(self):  # noqa: N802 - the http.server API
+                    body = pages.get(self.path)
+                    self.send_response(200 if body is not None else 404)
+                    body = body if body is not None else b"Not found"
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
+                def log_message(self, *args):
+                    pass
 
-        server = ThreadingHTTPServer((host, 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-        thread.start()
-        servers.append((server, thread))
-        return f"http://{host}:{server.server_address[1]}"
+            server = servers.enter_context(serving(ThreadingHTTPServer((host, 0), Handler)))
+            return f"http://{host}:{server.server_address[1]}"
 
-    yield serve
-    for server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        yield serve
 
 
 def source_finder(page):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import collections
 import socket
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,7 +24,7 @@ from django.urls import reverse
 from reports import roles
 from sources import fetching, linkcheck
 from sources.models import Source
-from tests.conftest import make_source, make_user
+from tests.conftest import make_source, make_user, serving
 
 BLOCKED = "blocked address"
 UNSUPPORTED = "only http and https URLs without a user name or password are fetched"
@@ -72,13 +71,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def site():
-    server = Site()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(Site()) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

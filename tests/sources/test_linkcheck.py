@@ -29,7 +29,7 @@ from reports import roles
 from sources import fetching, linkcheck
 from sources.linkcheck import CheckResult, next_link_state
 from sources.models import Source
-from tests.conftest import make_report, make_source, make_user, publish_now
+from tests.conftest import make_report, make_source, make_user, publish_now, serving
 
 LIVE, DEAD, UNFIT, USURPED = (
     Source.UrlStatus.LIVE,
@@ -143,14 +143,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    server = LinkServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield server
-    server.stopping.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(LinkServer()) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

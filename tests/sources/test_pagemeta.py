@@ -26,7 +26,7 @@ from reports.admin.forms import NewSourceForm
 from reports.newsroom import citing
 from sources import fetching, pagemeta
 from sources.models import Publisher, Source
-from tests.conftest import make_publisher, make_report
+from tests.conftest import make_publisher, make_report, serving
 
 NEWS = """<!DOCTYPE html>
 <html lang="en-GB" class="no-js">
@@ -211,14 +211,8 @@ class PageHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    server = PageServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield server
-    server.stopping.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(PageServer()) as server:
+        yield server
 
 
 def _is_address(host: str) -> bool:
