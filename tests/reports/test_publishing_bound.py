@@ -14,11 +14,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reports import roles, workflow
+from reports import workflow
 from reports.models import ChangeKind, PublishedVersion, Report
 from reports.newsroom import dashboard
 from sources.models import Source
-from tests.conftest import change_form_data, make_report, make_source, make_user, shown_approval
+from tests.conftest import change_form_data, make_report, make_source, shown_approval
 
 pytestmark = pytest.mark.django_db
 
@@ -39,16 +39,6 @@ def text(response) -> str:
 
 def step_url(report, name="publish") -> str:
     return reverse("admin:reports_report_transition", args=[report.pk, name])
-
-
-@pytest.fixture
-def writer(db):
-    return make_user("writer", roles.EDITOR)
-
-
-@pytest.fixture
-def curator(db):
-    return make_user("curator", roles.SOURCE_CURATOR)
 
 
 @pytest.fixture
