@@ -146,7 +146,7 @@ def _read(reader: LineReader, draft: _Draft) -> None:
         _read_older(reader, draft, prefixed)
         return
     if draft.checked_on is None and not draft.date_passed:
-        if not is_summary_heading(reader.peek()):
+        if not _is_summary_heading(reader.peek()):
             reader.unexpected(
                 f'expected "{CHECKED_ON} <Month D, YYYY>" or "{SUMMARY_HEADING}" after the '
                 f'claim, or "1. {OLDER_SUMMARY_HEADING}" (the older "{OLDER_TITLE}" layout), '
@@ -188,7 +188,7 @@ def _read_checked_on(reader: LineReader, draft: _Draft) -> None:
         reader.advance()
 
 
-def is_summary_heading(line: str | None) -> bool:
+def _is_summary_heading(line: str | None) -> bool:
     """Whether `line` is the executive summary's heading (perhaps with its first words)."""
     return line is not None and _SUMMARY_HEADING_RE.fullmatch(line.strip()) is not None
 
