@@ -53,8 +53,8 @@ class ImportTextForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
         help_text="Paste the whole report: claim, “Checked on” date, executive summary, "
         "numbered sections, conclusion and follow-up questions (or the older layout starting "
-        "“Fact check:”). Page furniture copied with it (donation banner, disclaimer, “Was "
-        "this fact-check helpful?”) is left out.",
+        "“Fact check:”); a page copied from the site will do. Page furniture copied with it "
+        "(donation banner, disclaimer, notices, “Was this fact-check helpful?”) is left out.",
     )
     file = forms.FileField(
         label="Or a text file",
@@ -62,7 +62,8 @@ class ImportTextForm(forms.Form):
         help_text="A UTF-8 .txt file in the same layout, instead of pasting.",
     )
     partial = forms.BooleanField(
-        label="The text is cut off: import what is there as a draft, listing what is missing",
+        label="The text is cut off or partly unreadable: import what can be read as a draft, "
+        "listing what is missing",
         label_suffix="",
         required=False,
     )

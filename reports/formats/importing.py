@@ -57,8 +57,9 @@ def too_large(name: str, size: int) -> str | None:
 def preview_import(text: str, *, filename: str = "<text>", partial: bool = False) -> ImportResult:
     """What importing `text` would create, saving nothing.
 
-    Raises `reports.formats.errors.TextFormatError` if the text cannot be read; without
-    `partial`, also if it stops early, naming the line where it stops making sense.
+    Raises `reports.formats.errors.TextFormatError` if the text cannot be read, naming the
+    line where it stops making sense; with `partial`, only if no claim can be found in it
+    or what was read cannot be stored (a field over its limit, an impossible reference).
     """
     reading = read_text(text, filename=filename, partial=partial)
     checks = check_content(reading.content, has_verdict=False)

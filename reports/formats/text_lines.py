@@ -16,10 +16,10 @@ from typing import NoReturn
 
 from reports import citations
 from reports.formats.errors import TextFormatError, listed
+from reports.formats.text_furniture import OTHER_DISCLAIMER, find_furniture
 from reports.formats.textformat import (
     BULLETS,
     CHECKED_ON,
-    DISCLAIMER,
     LAYOUT,
     OLDER_HEADINGS,
     OLDER_LAYOUT,
@@ -43,19 +43,6 @@ _UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 _QUOTE_LENGTH = 60
 _CUT_OFF_HINT = "the text looks cut off (import it as partial to keep what is there as a draft)"
 
-# Page furniture copied along with a report.
-_DISCLAIMER_RE = re.compile(
-    r"(?:disclaimer[ \t]*:[ \t]*)?factually can make mistakes\b.*", re.IGNORECASE
-)
-_BANNER_RE = re.compile(r"keep factually independent\b.*", re.IGNORECASE)
-_LOADING_RE = re.compile(r"(?:.*\W)?loading(?:\.\.\.|…)", re.IGNORECASE)
-_HELPFUL_RE = re.compile(r"was this fact[ -]?check helpful\b.*", re.IGNORECASE)
-_HELPFUL_BUTTONS = {"yes", "no", "\N{THUMBS UP SIGN}", "\N{THUMBS DOWN SIGN}"}
-_OUTDATED_RE = re.compile(r"this fact[ -]?check may be outdated\b.*", re.IGNORECASE)
-_OTHER_DISCLAIMER = "the disclaimer in another wording"
-# A donation banner ends with "Loading..." within this many lines, or is its first line only.
-_BANNER_LINES = 8
-
 
 @dataclass(frozen=True)
 class Block:
@@ -73,19 +60,6 @@ NO_TEXT = Block("", ())
 
 class EndOfText(Exception):
     """A partial text ends here; what has been read is the draft."""
-
-
-@dataclass(frozen=True)
-class _Furniture:
-    first: int  # 0-based indexes of its first and last lines
-    last: int
-    what: str
-
-    @property
-    def where(self) -> str:
-        if self.first == self.last:
-            return f"line {self.first + 1}"
-        return f"lines {self.first + 1}–{self.last + 1}"
 
 
 class LineReader:
@@ -112,7 +86,7 @@ class LineReader:
                 )
         if all(not line.strip() for line in lines):
             raise self.error("the file is empty", line=1)
-        self.furniture = _find_furniture(lines)
+        self.furniture = find_furniture(lines)
         self.furniture_indexes = {i for f in self.furniture for i in range(f.first, f.last + 1)}
         self.lines = ["" if i in self.furniture_indexes else line for i, line in enumerate(lines)]
         self.last_content = max(
@@ -310,38 +284,9 @@ class LineReader:
         if not left_out:
             return []
         note = "Left out page furniture: " + "; ".join(f"{f.what} ({f.where})" for f in left_out)
-        if any(f.what == _OTHER_DISCLAIMER for f in left_out):
+        if any(f.what == OTHER_DISCLAIMER for f in left_out):
             note += ". Exports write the disclaimer in its current wording"
         return [note + "."]
-
-
-def _find_furniture(lines: list[str]) -> list[_Furniture]:
-    found = []
-    index = 0
-    while index < len(lines):
-        line = lines[index].strip()
-        last = index
-        if _DISCLAIMER_RE.fullmatch(line):
-            what = "the disclaimer" if line == DISCLAIMER else _OTHER_DISCLAIMER
-        elif _BANNER_RE.fullmatch(line):
-            what = "the donation banner"
-            if not _LOADING_RE.fullmatch(line):
-                for following in range(index + 1, min(len(lines), index + 1 + _BANNER_LINES)):
-                    if _LOADING_RE.fullmatch(lines[following].strip()):
-                        last = following
-                        break
-        elif _HELPFUL_RE.fullmatch(line):
-            what = "“Was this fact-check helpful?”"
-            while last + 1 < len(lines) and lines[last + 1].strip().casefold() in _HELPFUL_BUTTONS:
-                last += 1
-        elif _OUTDATED_RE.fullmatch(line):
-            what = "“This fact-check may be outdated”"
-        else:
-            index += 1
-            continue
-        found.append(_Furniture(index, last, what))
-        index = last + 1
-    return found
 
 
 def _is_section_heading(line: str) -> bool:

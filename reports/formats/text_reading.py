@@ -12,14 +12,13 @@ database would refuse; the lines themselves are walked by `text_lines.LineReader
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from reports.content import QuestionContent, ReferenceContent, ReportContent, SectionContent
-from reports.formats.errors import listed
+from reports.formats.errors import TextFormatError, listed
 from reports.formats.text_lines import (
     NO_TEXT,
     SECTION_HEADING_RE,
@@ -77,12 +76,19 @@ def read_text(text: str, *, filename: str = "<text>", partial: bool = False) -> 
     """Read a report in either layout; raise `TextFormatError` if it cannot be read.
 
     With `partial`, a text that stops early (cut off when it was copied) reads as far as
-    it goes, a last line cut short is left out, and `TextReading.gaps` says what is missing.
+    it goes, a last line cut short is left out, and so is everything from the first line
+    that cannot be read once the claim is found; `TextReading.gaps` says what is missing.
     """
     reader = LineReader(text, filename, partial=partial)
     draft = _Draft()
-    with contextlib.suppress(EndOfText):  # only ever raised when reading as partial
+    try:
         _read(reader, draft)
+    except EndOfText:  # only ever raised when reading as partial
+        pass
+    except TextFormatError as error:
+        if not (partial and draft.claim_found):
+            raise
+        draft.stopped = error
     return _finish(reader, draft)
 
 
@@ -106,6 +112,12 @@ class _Draft:
     has_questions_heading: bool = False
     questions: list[tuple[int, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The text is a report: its claim is followed by the layout's next line, or prefixed.
+    claim_found: bool = False
+    prefix: str = ""  # "Fact check:" or the like, left out of the claim
+    date_passed: bool = False  # read past where the "Checked on" line goes
+    problems: list[str] = field(default_factory=list)  # partial: what was read around
+    stopped: TextFormatError | None = None  # partial: the line the reading stopped at
 
 
 def _read(reader: LineReader, draft: _Draft) -> None:
@@ -114,24 +126,40 @@ def _read(reader: LineReader, draft: _Draft) -> None:
     draft.claim = reader.peek().strip()
     if draft.claim.casefold().startswith(CHECKED_ON.casefold()):
         raise reader.error(f"expected the claim on the first line, found {reader.found()}")
-    older_title = _OLDER_TITLE_RE.fullmatch(draft.claim)
+    prefixed = _OLDER_TITLE_RE.fullmatch(draft.claim)
+    if prefixed:
+        draft.prefix = draft.claim[: prefixed.start(1)].strip()
+        draft.claim = _unquote(prefixed[1].strip())
+        if not draft.claim:
+            raise reader.error(f'expected the claim after "{draft.prefix}", found nothing')
+        draft.claim_found = True
     reader.advance()
     reader.skip_blank_lines()
     reader.stop_at_end(f'"{CHECKED_ON} <Month D, YYYY>"')
     if reader.peek().strip().casefold().startswith(CHECKED_ON.casefold()):
-        draft.checked_on = reader.read_checked_on()
+        draft.claim_found = True
+        _read_checked_on(reader, draft)
         reader.skip_blank_lines()
         reader.stop_at_end(f'"{SUMMARY_HEADING}"')
     if reader.at_older_heading(1):
-        _read_older(reader, draft, older_title)
+        draft.claim_found = True
+        _read_older(reader, draft, prefixed)
         return
-    if draft.checked_on is None:
-        reader.unexpected(
-            f'expected "{CHECKED_ON} <Month D, YYYY>" after the claim, or '
-            f'"1. {OLDER_SUMMARY_HEADING}" (the older "{OLDER_TITLE}" layout), '
-            f"found {reader.found()}",
-            CHECKED_ON,
+    if draft.checked_on is None and not draft.date_passed:
+        if not _is_summary_heading(reader.peek()):
+            reader.unexpected(
+                f'expected "{CHECKED_ON} <Month D, YYYY>" or "{SUMMARY_HEADING}" after the '
+                f'claim, or "1. {OLDER_SUMMARY_HEADING}" (the older "{OLDER_TITLE}" layout), '
+                f"found {reader.found()}",
+                CHECKED_ON,
+                SUMMARY_HEADING,
+            )
+        draft.claim_found = True
+        draft.notes.append(
+            f"No “{CHECKED_ON}” line after the claim (line {draft.claim_line}): the date is "
+            "left empty, to set before publishing."
         )
+    draft.date_passed = True
     _read_summary(reader, draft)
     _read_sections(reader, draft, first_number=1)
     if not draft.sections:
@@ -146,6 +174,23 @@ def _read(reader: LineReader, draft: _Draft) -> None:
             f'{CONCLUSION}…", before "{QUESTIONS_HEADING}"'
         )
     _read_questions(reader, draft)
+
+
+def _read_checked_on(reader: LineReader, draft: _Draft) -> None:
+    """The date; read as partial, a date that cannot be read is left empty, a listed gap."""
+    try:
+        draft.checked_on = reader.read_checked_on()
+    except TextFormatError as error:
+        if not reader.partial:
+            raise
+        draft.problems.append(f"Line {error.line}: {error.message}; the date is left empty.")
+        draft.date_passed = True
+        reader.advance()
+
+
+def _is_summary_heading(line: str | None) -> bool:
+    """Whether `line` is the executive summary's heading (perhaps with its first words)."""
+    return line is not None and _SUMMARY_HEADING_RE.fullmatch(line.strip()) is not None
 
 
 def _read_summary(reader: LineReader, draft: _Draft) -> None:
@@ -221,12 +266,7 @@ def _read_older(reader: LineReader, draft: _Draft, title) -> None:
     """The older layout, from its "1. Summary of the results" on."""
     draft.layout = reader.layout = OLDER_LAYOUT
     notes = draft.notes
-    if title:
-        draft.claim = _unquote(title[1].strip())
-        if not draft.claim:
-            raise reader.error(
-                f'expected the claim after "{OLDER_TITLE}", found nothing', line=draft.claim_line
-            )
+    if title:  # the claim is the title's, already without its prefix
         unquoted = ", without its quotation marks" if draft.claim != title[1].strip() else ""
         notes.append(f"Older “{OLDER_TITLE}” layout: the title line became the claim{unquoted}.")
     else:
@@ -286,6 +326,8 @@ def _finish(reader: LineReader, draft: _Draft) -> TextReading:
     )
 
     notes = list(draft.notes)
+    if draft.prefix and not older:
+        notes.insert(0, f"The claim line's “{draft.prefix}” prefix was left out of the claim.")
     if older:
         notes += _older_notes(draft, sections, conclusion)
     first_number = 2 if older else 1  # the older layout's section 1 is the summary
@@ -343,8 +385,16 @@ def _gaps(reader, draft, sections, conclusion, cut_sentence) -> list[str]:
     if cut_sentence:
         line, text = cut_sentence
         gaps.append(f"The text stops in the middle of a sentence, on line {line}: {tail(text)}.")
+    gaps += draft.problems
+    if draft.stopped:
+        line, last = draft.stopped.line, reader.last_content + 1
+        left_out = f"lines {line}–{last}" if last > line else f"line {line}"
+        gaps.append(
+            f"Line {line} could not be read, so the draft stops there ({left_out} left "
+            f"out): {draft.stopped.message}."
+        )
     missing = []
-    if draft.layout == LAYOUT and draft.checked_on is None:
+    if draft.layout == LAYOUT and draft.checked_on is None and not draft.date_passed:
         missing.append("the “Checked on” date")
     if not draft.summary.text:
         missing.append("the executive summary")

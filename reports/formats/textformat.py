@@ -29,17 +29,30 @@ starts with "Conclusion", is the report's conclusion. Paragraph text is kept as 
 (it is the editor's Markdown subset, read by `reports.citations`), except that runs of
 blank lines between paragraphs count as one and "•" bullets become Markdown list items.
 
-Reading also accepts what texts copied from elsewhere look like:
+Reading also accepts what texts copied from elsewhere look like (Factually pages copied
+from a browser among them):
 
-- "Executive Summary" capitalised either way, and the summary starting on the heading's
-  own line after a dash or colon ("Executive Summary — The link alone …");
+- a "Fact check:" prefix on the claim line, in any case and spelling ("FACT-CHECK:"),
+  left out of the claim, in either layout;
+- no "Checked on" line: the claim is then followed by "Executive summary", and the
+  missing date is a problem of the draft (the publish check lists it), not a refusal;
+- "Executive Summary" capitalised either way, alone on its line (the summary right after
+  it or after a blank line) or with the summary starting on its line after a dash or colon
+  ("Executive Summary — The link alone …");
 - section headings with a subtitle after a dash, kept whole as the heading;
 - the older layout: a title line "Fact check: <claim>", then "1. Summary of the results"
   (read as the executive summary) and further numbered sections, with "•" bullet lists;
   it has no conclusion, which is left empty for the editor to write;
-- page furniture, left out wherever it is: the donation banner ("Keep Factually
-  independent" … "Loading..."), "Was this fact-check helpful?", "This fact-check may be
-  outdated…" and the disclaimer in either wording (export writes the current one).
+- page furniture, left out wherever it is between blocks (`reports.formats.text_furniture`
+  knows it): the donation banner in its variants, with or without blank lines, with its
+  "Loading..." counters of days left, goal and supporters; "Was this fact-check helpful?";
+  the "may be outdated" notice; the "Looking for more information…" prompt; and the
+  disclaimer in either wording (export writes the current one).
+
+Read as partial, a text that stops early is a draft with what it is missing; so is any
+text whose claim is found (followed by a "Checked on" line, "Executive summary" or the
+older layout's first heading, or carrying the "Fact check:" prefix), which stops at the
+first line that cannot be read, that line and the reason listed.
 
 This module holds the layout's words and writes it (`export_text`); reading it is
 `reports.formats.text_reading` (`read_text`, `parse_text`), over the line cursor of

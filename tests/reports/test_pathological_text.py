@@ -8,6 +8,7 @@ quadratic step would take, plus a generous wall-clock bound at the field's limit
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import time
@@ -20,7 +21,7 @@ from django.forms import modelform_factory
 from django.urls import reverse
 
 from reports import citations
-from reports.formats import importing, json_import, jsonformat
+from reports.formats import importing, json_import, jsonformat, text_reading
 from reports.formats.errors import TextFormatError
 from reports.models import (
     CONCLUSION_LENGTH,
@@ -279,3 +280,28 @@ def test_admin_pages_stay_responsive_with_every_field_at_its_limit(editor_client
         elapsed = time.process_time() - start
         assert response.status_code == 200, url
         assert elapsed < PAGE_SECONDS, (url, elapsed)
+
+
+# Page furniture in the text importer ------------------------------------------------------
+
+# Lines the furniture finder looks ahead from: banner openings with pitch lines that never
+# reach a counter, counters, blank runs, and long lines that look like amounts.
+FURNITURE_ATTACKS = {
+    "banner-openings": "Keep Factually independent\n",
+    "openings-with-pitch": "Support independent fact-checking\nShort pitch.\n\n\n",
+    "counters": "Loading... days left · €1,234 of €5,000 goal · 123 supporters\n",
+    "amounts": "€5\n",
+    "long-amount-lines": "1 " * 5000 + "\n",
+    "outdated-notices": "This fact check may be outdated\n\n",
+    "questions-of-loading": "Want to dive deeper?\nLoading...\n",
+}
+
+
+def _read_any(text: str) -> None:
+    with contextlib.suppress(TextFormatError):
+        text_reading.read_text(text, partial=True)
+
+
+@pytest.mark.parametrize("unit", FURNITURE_ATTACKS.values(), ids=FURNITURE_ATTACKS.keys())
+def test_reading_a_text_full_of_page_furniture_is_not_catastrophically_slow(unit):
+    assert_not_catastrophic(_read_any, "A claim.\n\n" + unit, importing.MAX_IMPORT_SIZE // 4)

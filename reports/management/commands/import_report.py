@@ -54,7 +54,8 @@ class Command(BaseCommand):
             "--partial",
             action="store_true",
             help="Import a cut-off text (no conclusion, no follow-up questions, a sentence "
-            "cut short) as a draft, listing what is missing, instead of refusing it.",
+            "cut short), or any text whose claim can be found up to the first line that cannot "
+            "be read, as a draft listing what is missing, instead of refusing it.",
         )
 
     def handle(self, *args, paths, author, partial, verbosity, **options):

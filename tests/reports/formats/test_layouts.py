@@ -227,13 +227,16 @@ def test_an_older_text_needs_its_sections_in_sequence():
     assert 'expected "3. <heading>"' in raised.value.message
 
 
-def test_a_claim_starting_fact_check_in_the_factually_layout_stays_as_written():
-    text = "Fact check: the moon is made of cheese." + EXAMPLE[EXAMPLE.index("\n") :]
+def test_a_fact_check_prefix_on_the_claim_line_is_left_out_and_said():
+    text = "Fact-check: “The moon is made of cheese.”" + EXAMPLE[EXAMPLE.index("\n") :]
 
     reading = read_text(text)
 
     assert reading.layout == LAYOUT
-    assert reading.content.claim == "Fact check: the moon is made of cheese."
+    assert reading.content.claim == "The moon is made of cheese."
+    assert reading.notes == (
+        "The claim line's \u201cFact-check:\u201d prefix was left out of the claim.",
+    )
 
 
 # Page furniture -------------------------------------------------------------------------
@@ -399,11 +402,18 @@ def test_a_follow_up_question_cut_short_at_the_end_is_a_cut_off_text():
     )
 
 
-def test_a_malformed_text_is_refused_even_as_partial():
+def test_a_malformed_text_is_a_draft_as_partial_stopping_at_the_line_it_cannot_read():
     text = edited(replace_line(6, "Executive sumary"))
 
-    with pytest.raises(TextFormatError, match='expected "Executive summary"'):
-        read_text(text, partial=True)
+    reading = read_text(text, partial=True)
+
+    assert reading.content.claim == parse_text(EXAMPLE).claim
+    assert reading.content.checked_on == datetime.date(2026, 1, 27)
+    assert reading.content.summary == ""
+    assert reading.gaps[0] == (
+        "Line 6 could not be read, so the draft stops there (lines 6\u201333 left out): "
+        'expected "Executive summary", found "Executive sumary".'
+    )
 
 
 @pytest.mark.parametrize("cut", range(len(EXAMPLE.split("\n")[0]) + 1, len(EXAMPLE), 97))
@@ -423,44 +433,64 @@ def test_the_example_cut_anywhere_after_its_claim_reads_as_partial(cut):
 # Unknown layouts and texts that are not reports -----------------------------------------
 
 
+# A text in which a claim is found (followed by the layout's next line) is a draft when read
+# as partial, stopping at the line it cannot read; any other is refused either way.
+CLAIM_FOUND = True
+
+
 @pytest.mark.parametrize(
-    ("text", "line", "words"),
+    ("text", "line", "words", "claim_found"),
     [
         pytest.param(
             "Dear editor,\n\nPlease check the attached claim.\nThanks",
             3,
-            'expected "Checked on <Month D, YYYY>" after the claim, or "1. Summary of the '
-            'results" (the older "Fact check:" layout), found "Please check the attached',
+            'expected "Checked on <Month D, YYYY>" or "Executive summary" after the claim, or '
+            '"1. Summary of the results" (the older "Fact check:" layout), found "Please check',
+            not CLAIM_FOUND,
             id="a-letter",
         ),
         pytest.param(
             "# Heading\n\nChecked on May 1, 2026\n\n## Summary\n",
             5,
             'expected "Executive summary", found "## Summary"',
+            CLAIM_FOUND,
             id="markdown",
         ),
-        pytest.param('{"claim": "x"}\n{}', 2, 'expected "Checked on', id="json"),
+        pytest.param('{"claim": "x"}\n{}', 2, 'expected "Checked on', not CLAIM_FOUND, id="json"),
         pytest.param(
             "Claim\n\nChecked on May 1, 2026\n\nExecutive summary\n\nText [1].\n\n1. A\nBody.\n",
             10,
             "expected a blank line after the heading of section 1",
+            CLAIM_FOUND,
             id="heading-glued-to-its-text",
         ),
-        pytest.param("Claim\x00 with a NUL\n", 1, "cannot be stored", id="nul"),
+        pytest.param("Claim\x00 with a NUL\n", 1, "cannot be stored", not CLAIM_FOUND, id="nul"),
         pytest.param(
             "Claim\n\nChecked on May 1, 2026\n\nExecutive summary\n\nText [1].\n\n"
             "1. Conclusion\n\nFar too long [" + "7" * 5000 + "].\n\nWant to dive deeper?\n",
             11,
             "far too long to be a reference number",
+            # Refused whole even as partial: the block holding it was read.
+            not CLAIM_FOUND,
             id="a-marker-of-thousands-of-digits",
         ),
     ],
 )
-def test_an_unknown_layout_is_refused_with_the_line_and_what_was_expected(text, line, words):
-    for partial in (False, True):
-        with pytest.raises(TextFormatError) as raised:
-            read_text(text, filename="x.txt", partial=partial)
+def test_an_unknown_layout_is_refused_with_the_line_and_what_was_expected(
+    text, line, words, claim_found
+):
+    with pytest.raises(TextFormatError) as raised:
+        read_text(text, filename="x.txt")
 
+    assert raised.value.line == line
+    assert words in raised.value.message
+    if claim_found:
+        gap = read_text(text, filename="x.txt", partial=True).gaps[0]
+        assert gap.startswith(f"Line {line} could not be read, so the draft stops there")
+        assert words in gap
+    else:
+        with pytest.raises(TextFormatError) as raised:
+            read_text(text, filename="x.txt", partial=True)
         assert raised.value.line == line
         assert words in raised.value.message
 
@@ -480,7 +510,16 @@ FRAGMENTS = st.sampled_from(
         DISCLAIMER,
         "Factually can make mistakes. Verify important information.",
         "Keep Factually independent",
+        "Support independent fact-checking",
+        "Donate",
         "Loading...",
+        "Loading… days left · €1,234 of €5,000 goal · 123 supporters",
+        "€10",
+        "Looking for more information…",
+        "This fact check may be outdated...",
+        "Refresh",
+        "FACT-CHECK:",
+        "Fact check: “”",
         "Was this fact-check helpful?",
         "Yes",
         "Executive summary",

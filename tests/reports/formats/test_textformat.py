@@ -49,9 +49,12 @@ MALFORMED = [
     pytest.param("\ufeff \n\n", 1, "the file is empty", id="only-blank-lines"),
     # Blank lines before the claim are stepped over: the first text is line 3.
     pytest.param(edited(replace_line(1, "")), 3, "expected the claim", id="no-claim"),
-    # The disclaimer on line 3 is page furniture: what was expected is missing at line 5.
+    # Without its "Checked on" line a report still needs its summary heading after the claim.
     pytest.param(
-        edited(delete_lines(3)), 5, 'expected "Checked on <Month D, YYYY>"', id="no-checked-on"
+        edited(delete_lines(3, 6)),
+        4,
+        'expected "Checked on <Month D, YYYY>" or "Executive summary" after the claim',
+        id="neither-date-nor-summary-heading",
     ),
     pytest.param(
         edited(replace_line(3, "Checked on January 32, 2026")),
