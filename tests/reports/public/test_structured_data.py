@@ -215,14 +215,15 @@ def test_json_ld_escapes_markup_characters():
     assert "café" in inner
 
 
-def test_only_the_live_version_carries_a_claim_review_and_sharing_tags(client):
+def test_only_the_live_version_carries_a_claim_review(client):
     report = published()
     republished(report, claim="A corrected claim.")
 
     old = client.get(f"/reports/{report.slug}/versions/1/").content.decode()
 
     assert "application/ld+json" not in old
-    assert not meta(old, "og:title")
+    # Shared, an earlier version points link previews at the live page.
+    assert meta(old, "og:url") == [f"http://testserver/reports/{report.slug}/"]
     assert '<meta name="robots" content="noindex">' in old
     assert f'<link rel="canonical" href="http://testserver/reports/{report.slug}/">' in old
 
@@ -274,7 +275,8 @@ def test_report_page_has_open_graph_and_twitter_card_tags(client):
     assert meta(content, "og:title") == ["Napoleon was short."]
     assert meta(content, "og:url") == ["http://testserver/reports/napoleon/"]
     assert meta(content, "og:description") == ["Verdict: False. He was of average height."]
-    assert meta(content, "twitter:card") == ["summary"]
+    assert meta(content, "twitter:card") == ["summary_large_image"]
+    assert meta(content, "og:image") == ["http://testserver/reports/napoleon/versions/1/card.png"]
     assert meta(content, "twitter:title") == ["Napoleon was short."]
     assert meta(content, "twitter:description") == ["Verdict: False. He was of average height."]
     version = report.versions.get()

@@ -1,5 +1,5 @@
 """The claimant's type, chosen by the editor (existing reports: "other or not known", so
-structured data stops guessing); verdict ratings as a scale starting at 1."""
+structured data stops guessing); verdict ratings as a scale starting at 1; the site's default share image."""
 
 import django.core.validators
 from django.db import migrations, models
@@ -67,5 +67,30 @@ class Migration(migrations.Migration):
                 condition=models.Q(("rating__isnull", True), ("rating__gte", 1), _connector="OR"),
                 name="verdict_rating_from_1",
             ),
+        ),
+        migrations.CreateModel(
+            name="ShareImage",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image", models.BinaryField()),
+                ("content_type", models.CharField(editable=False, max_length=20)),
+                ("width", models.PositiveIntegerField(editable=False)),
+                ("height", models.PositiveIntegerField(editable=False)),
+                (
+                    "digest",
+                    models.CharField(
+                        editable=False, help_text="SHA-256 of the image.", max_length=64
+                    ),
+                ),
+                ("uploaded_at", models.DateTimeField(auto_now=True)),
+            ],
+            options={
+                "verbose_name": "default share image",
+            },
         ),
     ]
