@@ -195,7 +195,7 @@ def draw_card(
 
     draw.text((_MARGIN, height - _MARGIN), footer, font=_font(32), fill=_MUTED, anchor="ls")
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()
 
 
@@ -233,7 +233,8 @@ def _fit(text: str, font, width: int, *, always: bool = False) -> str:
         return text
     text = text.removesuffix(" …")
     while text and font.getlength(text.rstrip() + "…") > width:
-        text = text[:-1]
+        # Whole words go first; a single word too long loses letters.
+        text = text.rsplit(" ", 1)[0] if " " in text.strip() else text[:-1]
     return text.rstrip() + "…"
 
 

@@ -219,13 +219,16 @@ def test_a_version_that_does_not_exist_has_no_card(client, live):
     assert client.get("/reports/no-such-report/versions/1/card.png").status_code == 404
 
 
-def test_a_card_is_drawn_once_then_served_from_the_cache(client, live, page_cache, monkeypatch):
+def test_a_card_is_drawn_once_then_served_from_the_cache(
+    client, live, page_cache, monkeypatch, django_assert_max_num_queries
+):
     drawn = []
     draw = sharing.draw_card
     monkeypatch.setattr(sharing, "draw_card", lambda **lines: drawn.append(lines) or draw(**lines))
 
     first = client.get("/reports/vitamin-c/versions/2/card.png").content
-    second = client.get("/reports/vitamin-c/versions/2/card.png").content
+    with django_assert_max_num_queries(1):  # whether the version is public: one query
+        second = client.get("/reports/vitamin-c/versions/2/card.png").content
 
     assert first == second
     assert len(drawn) == 1
