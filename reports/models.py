@@ -6,6 +6,7 @@ import datetime
 
 import reversion
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
@@ -59,14 +60,41 @@ class Verdict(models.Model):
     rating = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Numeric rating for structured data (higher is truer); empty for none.",
+        validators=[MinValueValidator(1, "Ratings start at 1 (the least true verdict).")],
+        help_text="Numeric rating for structured data: 1 for the least true, higher is truer; "
+        "empty for none (such as “Unproven”).",
     )
 
     class Meta:
         ordering = ["order", "name"]
+        constraints = [
+            # Google's rule for ClaimReview: worstRating is at least 1.
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1), name="verdict_rating_from_1"
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The scale stays one search engines accept: ratings from 1, best above worst."""
+        super().clean()
+        if self.rating is None or self.rating < 1:
+            return
+        others = set(
+            Verdict.objects.exclude(pk=self.pk)
+            .filter(rating__isnull=False)
+            .values_list("rating", flat=True)
+        )
+        if others == {self.rating}:
+            raise ValidationError(
+                {
+                    "rating": f"Every other rated verdict is rated {self.rating} too: a scale "
+                    "needs a best rating above its worst. Give this verdict another rating, "
+                    "or none."
+                }
+            )
 
     @property
     def text_colour(self) -> str:
@@ -75,6 +103,20 @@ class Verdict(models.Model):
         linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
         return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+class ClaimantType(models.TextChoices):
+    """Who made a claim, as the editor says: structured data types the claimant by it."""
+
+    PERSON = "person", "A person"
+    ORGANISATION = "organisation", "An organisation"
+    UNKNOWN = "unknown", "Other or not known"
+
+
+CLAIMANT_TYPE_HELP = (
+    "Search engines are told the claimant is this; never guessed from the name "
+    "(a newspaper, a film and a person can share words)."
+)
 
 
 class TopicQuerySet(models.QuerySet):
@@ -144,6 +186,13 @@ class Report(models.Model):
     conclusion = models.TextField(blank=True, **limited(CONCLUSION_LENGTH))
     topics = models.ManyToManyField(Topic, blank=True, related_name="reports")
     claimant = models.CharField(max_length=200, blank=True, help_text="Who made the claim.")
+    claimant_type = models.CharField(
+        "the claimant is",
+        max_length=16,
+        choices=ClaimantType,
+        default=ClaimantType.UNKNOWN,
+        help_text=CLAIMANT_TYPE_HELP,
+    )
     claim_date = models.DateField("claim made on", null=True, blank=True)
     claim_url = models.URLField("where the claim appeared", max_length=2000, blank=True)
     author = models.ForeignKey(
@@ -476,6 +525,9 @@ class PublishedVersion(models.Model):
     slug = models.SlugField(max_length=120)
     claim = models.CharField(max_length=500)
     claimant = models.CharField(max_length=200, blank=True)
+    claimant_type = models.CharField(
+        max_length=16, choices=ClaimantType, default=ClaimantType.UNKNOWN
+    )
     claim_date = models.DateField(null=True, blank=True)
     claim_url = models.URLField(max_length=2000, blank=True)
     verdict = models.ForeignKey(Verdict, on_delete=models.PROTECT, related_name="+")

@@ -157,6 +157,7 @@ def freeze(
         slug=report.slug,
         claim=content.claim,
         claimant=report.claimant,
+        claimant_type=report.claimant_type,
         claim_date=report.claim_date,
         claim_url=report.claim_url,
         verdict=report.verdict,

@@ -227,6 +227,7 @@ def change_form_data(report: Report) -> dict:
         "topics": [t.pk for t in report.topics.all()],
         "author": report.author_id or "",
         "claimant": report.claimant,
+        "claimant_type": report.claimant_type,
         "claim_date": report.claim_date.isoformat() if report.claim_date else "",
         "claim_url": report.claim_url,
         "summary": report.summary,

@@ -11,7 +11,8 @@ modules of `reports` and `reports.newsroom` decide.
 - `importing`: "Import from text";
 - `messages`: the queue of reader messages;
 - `published`, `verdicts`: published versions (read-only), verdicts and topics;
+- `sharing`: the site's default image for link previews;
 - `forms`, `widgets`, `pages`: what these share.
 """
 
-from reports.admin import messages, published, report, verdicts  # noqa: F401 (registers)
+from reports.admin import messages, published, report, sharing, verdicts  # noqa: F401 (registers)

@@ -23,7 +23,9 @@ admin.site.site_header = "Factually newsroom"
 admin.site.site_title = "Factually newsroom"
 admin.site.index_title = "Newsroom"
 
-CLAIM_DETAILS = ["claimant", "claim_date", "claim_url"]
+CLAIM_DETAILS = ["claimant", "claimant_type", "claim_date", "claim_url"]
+# The details that, filled, keep the box open: the claimant's type always has a value.
+_FILLABLE_DETAILS = ["claimant", "claim_date", "claim_url"]
 # Only admins look after demo content (load_demo); editors never need the box.
 ADMIN_ONLY = ["is_demo"]
 
@@ -37,7 +39,7 @@ class DeskPageMixin:
             details += ADMIN_ONLY
         # Collapsed only while empty: a value typed or saved stays in sight.
         data = request.POST if request.method == "POST" else {}
-        filled = any(data.get(name) or (obj and getattr(obj, name)) for name in CLAIM_DETAILS)
+        filled = any(data.get(name) or (obj and getattr(obj, name)) for name in _FILLABLE_DETAILS)
         return [
             (None, {"fields": ["claim", "verdict", "checked_on"], "classes": ["desk-claim"]}),
             ("Claim details", {"fields": CLAIM_DETAILS, "classes": [] if filled else ["collapse"]}),

@@ -28,6 +28,10 @@ class ReportForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["seen_version"].initial = self.instance.edit_version
             self.fields["seen_version"].required = True
+        if "claimant_type" in self.fields:
+            # The select always posts a choice; a form posted without one (a script, an
+            # older page) keeps the report's type rather than failing on a field not shown.
+            self.fields["claimant_type"].required = False
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]

@@ -114,6 +114,7 @@ REPORT_FIELDS = (
     "slug",
     "claim",
     "claimant",
+    "claimant_type",
     "claim_date",
     "claim_url",
     "verdict",
@@ -154,6 +155,7 @@ VERSION_FIELDS = (
     "slug",
     "claim",
     "claimant",
+    "claimant_type",
     "claim_date",
     "claim_url",
     "verdict",
@@ -163,6 +165,9 @@ VERSION_FIELDS = (
     "content",
     "body_html",
 )
+# Fields added to factually.archive/1 since it was first written: an archive from before
+# them is still read, each missing one taking its model's default.
+LATER_FIELDS = frozenset({"claimant_type"})
 TRANSITION_FIELDS = ("id", "from_status", "to_status", "by", "at", "comment")
 # A version's lists of topics and sources (slugs, IDs).
 VERSION_LISTS = ("topics", "sources")

@@ -21,6 +21,7 @@ from django.db import models
 from reports import publishing
 from reports.content import ReportContent
 from reports.formats.archive import (
+    LATER_FIELDS,
     LIBRARY,
     PUBLISHER_FIELDS,
     REPORT_FIELDS,
@@ -98,7 +99,7 @@ class ArchiveReader:
             if key not in allowed:
                 self.problem(join(path, key), "not a field of this archive format")
         for key in allowed:
-            if key not in data and key != "exported_at":
+            if key not in data and key != "exported_at" and key not in LATER_FIELDS:
                 self.problem(join(path, key), "missing")
 
     def rows(self, data, key, model, fields, *, lists=(), path="") -> list[dict]:
@@ -117,6 +118,8 @@ class ArchiveReader:
             self.keys(item, item_path, (*fields, *lists))
             row = {
                 name: self.value(model._meta.get_field(name), item.get(name), item_path, name)
+                if name in item or name not in LATER_FIELDS
+                else model._meta.get_field(name).get_default()
                 for name in fields
             }
             for name in lists:

@@ -27,6 +27,7 @@ from reports.formats.errors import JsonFormatError, describe, join, parse_json, 
 from reports.formats.json_schema import ONE_LINE, SchemaFindings
 from reports.formats.jsonformat import PUBLICATION, SCHEMA, SOURCE_LABELS
 from reports.models import (
+    ClaimantType,
     FollowUpQuestion,
     PublishedVersion,
     Reference,
@@ -265,6 +266,10 @@ class _Reader:
         )
         report["claimant"] = self.text(
             data, "claimant", "", max_length=_max_length(Report, "claimant")
+        )
+        report["claimant_type"] = (
+            self.choice(data, "claimant_type", "", ClaimantType, "a claimant type")
+            or ClaimantType.UNKNOWN
         )
         report["claim_date"] = self.date(data, "claim_date", "")
         report["claim_url"] = self.url(

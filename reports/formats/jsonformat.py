@@ -82,6 +82,7 @@ def export_document(version: PublishedVersion) -> dict:
         "slug": version.slug,
         "claim": content.get("claim", version.claim),
         "claimant": version.claimant,
+        "claimant_type": version.claimant_type,
         "claim_date": _iso(version.claim_date),
         "claim_url": version.claim_url,
         "verdict": {

@@ -71,3 +71,25 @@ class ReaderMessage(models.Model):
     def __str__(self):
         text = self.claim if self.kind == self.Kind.SUGGESTION else self.message
         return f"{self.get_kind_display()}: {text[:80]}"
+
+
+class ShareImage(models.Model):
+    """The site's default image for link previews, uploaded in the admin (at most one).
+
+    Kept in the database, not on disk: app servers share no disk. Checked on upload to be
+    a PNG or JPEG of a sane size (reports.admin.sharing); served by
+    reports.public.sharing_views.
+    """
+
+    image = models.BinaryField(editable=False)
+    content_type = models.CharField(max_length=20, editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    digest = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the image.")
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "default share image"
+
+    def __str__(self):
+        return f"Default share image ({self.width}×{self.height} {self.content_type})"

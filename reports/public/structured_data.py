@@ -1,6 +1,7 @@
 """ClaimReview structured data (schema.org) for search engines and fact-check aggregators.
 
-A published version freezes the claim, who made it, when and where, the verdict and dates.
+A published version freezes the claim, who made it (and whether that is a person or an
+organisation, as the editor said), when and where, the verdict and dates.
 `with_review_fields` annotates a queryset of versions with the date of first publication
 and the ends of the rating scale, so building reviews costs no extra query.
 """
@@ -8,7 +9,6 @@ and the ends of the rating scale, so building reviews costs no extra query.
 from __future__ import annotations
 
 import json
-import re
 
 from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from reports.models import PublishedVersion, Verdict
+from reports.models import ClaimantType, PublishedVersion, Verdict
 
 # Google shows claims of up to about this many characters best; longer ones get a warning.
 CLAIM_REVIEWED_ADVISED_LENGTH = 75
@@ -25,17 +25,15 @@ CLAIM_REVIEWED_ADVISED_LENGTH = 75
 # characters escaped, and parsers read them back as they were.
 _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
-# Words that mark a claimant as an organisation rather than a person. A guess: the report
-# stores the claimant as a name only.
-_ORGANISATION_WORDS = re.compile(
-    r"\b(agency|association|bank|board|bureau|campaign|centre|center|church|club|college|"
-    r"commission|committee|company|corp|corporation|council|department|embassy|federation|"
-    r"forum|foundation|fund|government|group|inc|institute|league|ltd|llc|media|ministry|"
-    r"movement|network|news|office|organisation|organization|party|police|posts|press|"
-    r"society|times|trust|union|university|users|website)\b",
-    re.IGNORECASE,
-)
-_ACRONYM = re.compile(r"^[A-Z0-9&.\-]{2,}$")
+# The schema.org type of each kind of claimant the editor can choose. Google reads a Claim's
+# author as an Organization or a Person; for a claimant the editor did not type, the neutral
+# `Thing` names them without asserting what they are (a guess put newspapers and films
+# down as people).
+CLAIMANT_TYPES = {
+    ClaimantType.PERSON: "Person",
+    ClaimantType.ORGANISATION: "Organization",
+    ClaimantType.UNKNOWN: "Thing",
+}
 
 
 def with_review_fields(versions: QuerySet[PublishedVersion]) -> QuerySet[PublishedVersion]:
@@ -86,7 +84,10 @@ def claim(version: PublishedVersion) -> dict:
     """The reviewed Claim: who made it, when and where, as far as the report says."""
     item = {"@type": "Claim"}
     if version.claimant.strip():
-        item["author"] = {"@type": claimant_type(version.claimant), "name": version.claimant}
+        item["author"] = {
+            "@type": CLAIMANT_TYPES.get(version.claimant_type, "Thing"),
+            "name": version.claimant,
+        }
     if version.claim_date:
         item["datePublished"] = version.claim_date.isoformat()
     if version.claim_url:
@@ -99,17 +100,11 @@ def rating(version: PublishedVersion) -> dict:
     verdict = version.verdict
     result = {"@type": "Rating", "alternateName": verdict.name}
     best, worst = version.best_rating, version.worst_rating
-    # Google requires worstRating < bestRating, with the value between them.
-    if verdict.rating is not None and best is not None and worst is not None and worst < best:
+    # Google requires 1 <= worstRating < bestRating, with the value between them; the
+    # Verdict model keeps ratings at 1 or more, and a scale of one rating is no scale.
+    if verdict.rating is not None and best is not None and worst is not None and 1 <= worst < best:
         result.update(ratingValue=verdict.rating, bestRating=best, worstRating=worst)
     return result
-
-
-def claimant_type(name: str) -> str:
-    """ "Organization" or "Person" for a claimant known only by name (a best guess)."""
-    if _ORGANISATION_WORDS.search(name) or _ACRONYM.match(name.strip()):
-        return "Organization"
-    return "Person"
 
 
 def json_ld(data: dict | list) -> SafeString:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.public import feedback_views, feeds, views
+from reports.public import feedback_views, feeds, sharing_views, views
 
 app_name = "reports"
 
@@ -14,6 +14,13 @@ urlpatterns = [
     path("reports/<slug:slug>.json", views.report_json, name="detail_json"),
     path("reports/<slug:slug>/history/", views.report_history, name="history"),
     path("reports/<slug:slug>/versions/<int:number>/", views.report_version, name="version"),
+    # Link-preview images (reports/public/sharing.py): a version's card, the site image.
+    path(
+        "reports/<slug:slug>/versions/<int:number>/card.png",
+        sharing_views.share_card,
+        name="share_card",
+    ),
+    path("share/site-image", sharing_views.share_site_image, name="share_site_image"),
     path("verdicts.css", views.verdict_styles, name="verdict_styles"),
     path("rating-scale/", views.rating_scale, name="rating_scale"),
     # Feeds (reports/public/feeds.py): RSS and Atom, latest, per topic or verdict; ClaimReview JSON.

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django import template
 from django.conf import settings
 from django.utils.html import format_html
 
-from reports.public import structured_data
+from reports.public import sharing, structured_data
 
 register = template.Library()
 
@@ -23,12 +21,13 @@ def canonical_link(context):
     request = context.get("request")
     if request is None:
         return ""
-    url = request.build_absolute_uri(request.path)
-    page = request.GET.get("page", "")
-    # ASCII digits only ("²".isdigit() but int() refuses it), and few: int() refuses 5000.
-    if page.isascii() and page.isdigit() and len(page) <= 9 and int(page) > 1:
-        url += "?" + urlencode({"page": int(page)})
-    return format_html('<link rel="canonical" href="{}">', url)
+    return format_html('<link rel="canonical" href="{}">', sharing.canonical_address(request))
+
+
+@register.simple_tag(takes_context=True)
+def share_tags(context) -> dict | None:
+    """What templates/_share_tags.html says of this page to link previews (sharing.py)."""
+    return sharing.page_tags(context)
 
 
 @register.filter

@@ -92,6 +92,7 @@ MODEL_ADMINS: dict[str, tuple[str, str, str, str]] = {
     "reports/topic": ("va", "vac", "", "vacd"),
     "reports/publishedversion": ("v", "v", "", "v"),
     "reports/readermessage": ("vc", "vc", "", "vcd"),
+    "reports/shareimage": ("", "", "", "vacd"),
 }
 
 # The object each model admin's pages are opened on.
@@ -111,7 +112,19 @@ OBJECTS: dict[str, Callable[[World], object]] = {
     "reports/topic": lambda w: w.topic,
     "reports/publishedversion": lambda w: w.live_version,
     "reports/readermessage": lambda w: w.message,
+    "reports/shareimage": lambda w: share_image(),
 }
+
+
+def share_image():
+    """The default share image, made on first use (the world has none)."""
+    from reports.public import sharing
+    from reports.public.models import ShareImage
+    from tests.reports.public.test_sharing import image_bytes
+
+    return ShareImage.objects.first() or ShareImage.objects.create(
+        **sharing.read_image(image_bytes("PNG"))
+    )
 
 
 def _model_routes() -> dict[str, list[Case]]:
@@ -299,6 +312,22 @@ ROUTES: dict[str, list[Case]] = {
         Case(lambda w: f"/reports/{w.live_version.slug}/versions/2/", everyone(302), "live"),
         Case(lambda w: f"/reports/{w.withdrawn.slug}/versions/1/", everyone(404), "withdrawn"),
     ],
+    "reports/<slug:slug>/versions/<int:number>/card.png": [
+        Case(
+            lambda w: f"/reports/{w.live_version.slug}/versions/{w.live_version.number}/card.png",
+            everyone(),
+        ),
+        Case(lambda w: f"/reports/{w.draft.slug}/versions/1/card.png", everyone(404), "draft"),
+        Case(
+            lambda w: f"/reports/{w.withdrawn.slug}/versions/1/card.png", everyone(404), "withdrawn"
+        ),
+        Case(
+            lambda w: f"/reports/{w.unpublished.slug}/versions/1/card.png",
+            everyone(404),
+            "unpublished",
+        ),
+    ],
+    "share/site-image": [Case(lambda w: "/share/site-image", everyone())],
     "verdicts.css": [Case(lambda w: "/verdicts.css", everyone())],
     "rating-scale/": [Case(lambda w: "/rating-scale/", everyone())],
     "feeds/latest/rss/": [Case(lambda w: "/feeds/latest/rss/", everyone())],
@@ -429,6 +458,10 @@ def test_nothing_unpublished_appears_in_any_public_response(world, clients):
         for url in _public_urls(world):
             response = clients[role].get(url, follow=True)
             assert response.status_code in {200, 404, 410}, (role, url, response.status_code)
+            if response["Content-Type"].startswith("image/"):
+                # Share cards are pictures: tests/reports/public/test_sharing.py checks they
+                # are drawn from the published version only.
+                continue
             text = response.content.decode()
             searched = "q=" in url  # a search page shows the words searched for
             for state, secret in SECRETS.items():

@@ -135,7 +135,11 @@ class Command(BaseCommand):
                     contributing.record(report, by=user, what=f"Imported it from {name}.")
         except jsonformat.JsonFormatError as error:
             raise Refused(f"{name}: {str(error).removeprefix(f'{name}: ')}") from None
-        return [_imported(report, name, report.references.count())]
+        # A JSON export's references arrive linked to sources (matched or created): only
+        # those left without one are the editor's work.
+        references = list(report.references.values_list("source_id", flat=True))
+        unlinked = references.count(None)
+        return [_imported(report, name, unlinked, linked=len(references) - unlinked)]
 
 
 def _files(name: str) -> list[Path]:
@@ -179,11 +183,12 @@ def _read(path: Path) -> str:
         raise Refused(f"{path}:{line}: not UTF-8 text.") from None
 
 
-def _imported(report: Report, name: str, count: int) -> str:
-    return (
-        f'Imported "{report.claim}" as draft {report.slug} from {name} '
-        f"({count} reference{'s' if count != 1 else ''} to link)"
-    )
+def _imported(report: Report, name: str, to_link: int, *, linked: int = 0) -> str:
+    """The line for an imported draft, with how many references still need a source."""
+    counts = f"{to_link} reference{'s' if to_link != 1 else ''} to link"
+    if linked:
+        counts += f"; {linked} linked to sources"
+    return f'Imported "{report.claim}" as draft {report.slug} from {name} ({counts})'
 
 
 def _json_available() -> bool:

@@ -7,7 +7,15 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from reports import publishing, workflow
-from reports.models import FollowUpQuestion, PublishedVersion, Reference, Report, Section, Verdict
+from reports.models import (
+    ClaimantType,
+    FollowUpQuestion,
+    PublishedVersion,
+    Reference,
+    Report,
+    Section,
+    Verdict,
+)
 from tests.conftest import (
     change_form_data,
     make_report,
@@ -455,3 +463,33 @@ def test_view_on_site_opens_the_live_page_even_after_the_slug_is_edited(editor_c
 
 def test_view_on_site_is_absent_for_a_draft(editor_client, report):
     assert f"/reports/{report.slug}/" not in editor_client.get(change_url(report)).content.decode()
+
+
+def test_the_editor_chooses_the_claimants_type_on_the_report_form(editor_client):
+    report = make_report(claimant="Daily Express")
+    url = reverse("admin:reports_report_change", args=[report.pk])
+
+    form = editor_client.get(url).content.decode()
+    response = editor_client.post(
+        url, {**change_form_data(report), "claimant_type": "organisation"}
+    )
+
+    assert 'name="claimant_type"' in form
+    assert "An organisation" in form
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.claimant_type == ClaimantType.ORGANISATION
+
+
+def test_a_claimant_type_that_is_not_a_choice_is_refused(editor_client):
+    report = make_report()
+    url = reverse("admin:reports_report_change", args=[report.pk])
+
+    response = editor_client.post(url, {**change_form_data(report), "claimant_type": "robot"})
+
+    assert response.status_code == 200
+    assert "Select a valid choice. robot is not one of the available choices." in (
+        response.content.decode()
+    )
+    report.refresh_from_db()
+    assert report.claimant_type == ClaimantType.UNKNOWN

@@ -15,6 +15,7 @@ from reports.formats import archive, archive_import
 from reports.formats.errors import JsonFormatError
 from reports.models import (
     ChangeKind,
+    ClaimantType,
     FollowUpQuestion,
     PublishedVersion,
     Report,
@@ -70,7 +71,12 @@ def newsroom(writer, reviewer, curator):
     )
     health, climate = make_topic(name="Health"), make_topic(name="Climate", description="Hot.")
 
-    answer = make_report(author=writer, claimant="A minister", claim_date=datetime.date(2025, 1, 2))
+    answer = make_report(
+        author=writer,
+        claimant="A minister",
+        claimant_type=ClaimantType.PERSON,
+        claim_date=datetime.date(2025, 1, 2),
+    )
     answer.topics.set([health])
     publish_now(answer, by=reviewer)
 
@@ -384,3 +390,48 @@ def test_import_archive_lists_the_problems_of_a_broken_archive(newsroom, tmp_pat
 def test_import_archive_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="cannot read the file"):
         call_command("import_archive", str(tmp_path / "nope.json"))
+
+
+# The claimant's type, added to the format later
+
+
+def test_the_claimant_type_of_reports_and_versions_survives_the_round_trip(newsroom):
+    text = export()
+    empty_the_newsroom()
+
+    archive_import.import_archive(text)
+
+    answer = Report.objects.get(claimant="A minister")
+    assert answer.claimant_type == ClaimantType.PERSON
+    assert answer.versions.get().claimant_type == ClaimantType.PERSON
+
+
+def test_an_archive_from_before_claimant_types_is_read_as_not_known(newsroom):
+    def without_claimant_types(data):
+        for report in data["reports"]:
+            del report["claimant_type"]
+            for version in report["versions"]:
+                del version["claimant_type"]
+
+    text = broken(without_claimant_types)
+    empty_the_newsroom()
+
+    archive_import.import_archive(text)
+
+    assert set(Report.objects.values_list("claimant_type", flat=True)) == {ClaimantType.UNKNOWN}
+    assert set(PublishedVersion.objects.values_list("claimant_type", flat=True)) == {
+        ClaimantType.UNKNOWN
+    }
+
+
+def test_an_unknown_claimant_type_is_refused_with_its_path(newsroom):
+    text = broken(lambda data: data["reports"][0].update(claimant_type="robot"))
+    empty_the_newsroom()
+
+    with pytest.raises(JsonFormatError) as error:
+        archive_import.import_archive(text)
+
+    assert any(path == "reports[0].claimant_type" for path, _ in error.value.problems), (
+        error.value.problems
+    )
+    assert not Report.objects.exists()

@@ -266,3 +266,39 @@ def test_json_files_go_to_the_json_importer_with_its_refusals_listed(tmp_path, m
     )
     assert out.splitlines()[-1] == "2 imported, 1 refused"
     assert err == f"Refused: {bad}: claim: this field is required\n"
+
+
+# A JSON document, hand-written as another newsroom's tool might: two references come with
+# their sources, one without (a draft's reference not linked yet).
+PARTLY_LINKED_JSON = """{
+  "schema": "factually.report/1",
+  "slug": "bridge-collapse",
+  "claim": "The old bridge collapsed twice in 1990.",
+  "verdict": {"slug": "false"},
+  "checked_on": "2026-02-03",
+  "summary": "It collapsed once [1] [2] [3].",
+  "sections": [{"heading": "The record", "body": "One collapse is recorded [1] [2] [3]."}],
+  "conclusion": {"heading": "Conclusion", "text": "Once, not twice [1] [2] [3]."},
+  "references": [
+    {"number": 1, "source": {"title": "Bridge inspection report 1991",
+                             "url": "https://roads.example.org/reports/1991-bridge"}},
+    {"number": 2, "pinpoint": "p. 3", "source": {"title": "Collapse, then silence",
+                                                   "url": "https://news.example.com/bridge"}},
+    {"number": 3, "pinpoint": "interview notes", "source": null}
+  ]
+}
+"""
+
+
+def test_a_json_import_counts_only_the_references_left_to_link(tmp_path):
+    path = write(tmp_path / "bridge.json", PARTLY_LINKED_JSON)
+
+    out, err, error = run(path)
+
+    assert error is None, err
+    assert out.splitlines()[0] == (
+        f'Imported "The old bridge collapsed twice in 1990." as draft bridge-collapse '
+        f"from {path} (1 reference to link; 2 linked to sources)"
+    )
+    report = Report.objects.get(slug="bridge-collapse")
+    assert report.references.filter(source__isnull=True).count() == 1

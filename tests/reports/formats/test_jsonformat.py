@@ -21,6 +21,7 @@ from reports.formats.errors import JsonFormatError
 from reports.formats.json_import import import_json
 from reports.formats.jsonformat import export_document, export_json
 from reports.models import (
+    ClaimantType,
     FollowUpQuestion,
     PublishedVersion,
     Reference,
@@ -41,6 +42,7 @@ REPORT_KEYS = {
     "slug",
     "claim",
     "claimant",
+    "claimant_type",
     "claim_date",
     "claim_url",
     "verdict",
@@ -1006,3 +1008,52 @@ def test_a_published_report_exported_and_imported_again_exports_the_same(spec, l
         else:
             assert Source.objects.count() == before + len(cited)
         transaction.set_rollback(True)
+
+
+# The claimant's type
+
+
+def test_export_gives_the_claimant_type_frozen_with_the_version():
+    report = full_report(claimant="Daily Express", claimant_type=ClaimantType.ORGANISATION)
+    version = publish_now(report)
+    report.claimant_type = ClaimantType.PERSON
+    report.save()  # not published: readers and exports still say organisation
+
+    document = export_document(version)
+
+    assert document["claimant_type"] == "organisation"
+    assert not schema_errors(document)
+
+
+def test_import_reads_the_claimant_type(editor):
+    document = export_document(publish_now(full_report(claimant_type=ClaimantType.PERSON)))
+    document["slug"] = "typed-copy"
+
+    imported = import_json(json.dumps(document), filename="typed.json", author=editor)
+
+    assert imported.claimant_type == ClaimantType.PERSON
+
+
+def test_a_document_without_a_claimant_type_imports_as_not_known(editor):
+    document = export_document(publish_now(full_report(claimant_type=ClaimantType.PERSON)))
+    document["slug"] = "untyped-copy"
+    del document["claimant_type"]
+
+    imported = import_json(json.dumps(document), filename="untyped.json", author=editor)
+
+    assert imported.claimant_type == ClaimantType.UNKNOWN
+
+
+def test_an_unknown_claimant_type_is_refused_with_its_path(editor):
+    document = export_document(publish_now(full_report()))
+    document["slug"] = "robot-copy"
+    document["claimant_type"] = "robot"
+
+    with pytest.raises(JsonFormatError) as raised:
+        import_json(json.dumps(document), filename="robot.json", author=editor)
+
+    assert (
+        "claimant_type",
+        "“robot” is not a claimant type (one of person, organisation, unknown)",
+    ) in raised.value.problems
+    assert not Report.objects.filter(slug="robot-copy").exists()

@@ -12,7 +12,7 @@ import feedparser
 import pytest
 
 from reports import workflow
-from reports.models import Verdict
+from reports.models import ClaimantType, Verdict
 from reports.public import feeds
 from tests.conftest import make_report, make_topic, publish_now
 
@@ -266,6 +266,7 @@ def test_claimreview_json_feed_has_a_json_feed_shape_with_claim_reviews(client):
         verdict=Verdict.objects.get(slug="false"),
         summary="Scans show activity everywhere [1].",
         claimant="Popular myth website",
+        claimant_type=ClaimantType.ORGANISATION,
         topics=[make_topic(name="Health")],
     )
     first = report.versions.get()

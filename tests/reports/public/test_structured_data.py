@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from reports import workflow
-from reports.models import Verdict
+from reports.models import ClaimantType, Verdict
 from reports.public import structured_data
 from tests.conftest import make_report, make_topic, publish_now
 
@@ -60,6 +60,7 @@ def test_report_page_carries_a_claim_review_field_by_field(client):
         slug="eiffel-grows",
         verdict=Verdict.objects.get(slug="mostly-true"),
         claimant="Jane Doe",
+        claimant_type=ClaimantType.PERSON,
         claim_date=datetime.date(2025, 7, 14),
         claim_url="https://social.example/posts/123?lang=en&ref=share",
     )
@@ -106,12 +107,12 @@ def test_a_verdict_without_a_rating_gives_its_name_only(client):
 
 def test_best_and_worst_ratings_follow_the_curated_scale(client):
     Verdict.objects.filter(slug="true").update(rating=10)
-    Verdict.objects.filter(slug="false").update(rating=0)
+    Verdict.objects.filter(slug="false").update(rating=None)
     report = published(verdict=Verdict.objects.get(slug="mostly-false"))
 
     rating = claim_review(client.get(f"/reports/{report.slug}/"))["reviewRating"]
 
-    assert (rating["ratingValue"], rating["bestRating"], rating["worstRating"]) == (2, 10, 0)
+    assert (rating["ratingValue"], rating["bestRating"], rating["worstRating"]) == (2, 10, 2)
 
 
 def test_a_scale_with_a_single_rating_gives_no_numbers(client):
@@ -142,19 +143,45 @@ def test_the_site_name_comes_from_the_settings(client, settings):
 
 
 @pytest.mark.parametrize(
-    ("name", "kind"),
+    ("name", "claimant_type", "schema_type"),
     [
-        ("Jane Doe", "Person"),
-        ("Boris Johnson", "Person"),
-        ("World Health Organization", "Organization"),
-        ("Ministry of Health", "Organization"),
-        ("The Daily Times", "Organization"),
-        ("NASA", "Organization"),
-        ("Facebook posts", "Organization"),
+        ("Jane Doe", ClaimantType.PERSON, "Person"),
+        ("World Health Organization", ClaimantType.ORGANISATION, "Organization"),
+        # Names a guess from words got wrong: the editor's choice is what counts.
+        ("Daily Express", ClaimantType.ORGANISATION, "Organization"),
+        ("Lucy (2014 film)", ClaimantType.UNKNOWN, "Thing"),
+        ("Young Press Officer", ClaimantType.PERSON, "Person"),
     ],
 )
-def test_claimant_type_is_guessed_from_the_name(name, kind):
-    assert structured_data.claimant_type(name) == kind
+def test_the_claimant_is_typed_as_the_editor_chose(client, name, claimant_type, schema_type):
+    report = published(claimant=name, claimant_type=claimant_type)
+
+    review = claim_review(client.get(f"/reports/{report.slug}/"))
+
+    assert review["itemReviewed"]["author"] == {"@type": schema_type, "name": name}
+
+
+def test_a_claimant_of_an_existing_report_is_not_guessed(client):
+    # Reports from before the choice existed migrate to "other or not known".
+    report = published(claimant="NASA")
+
+    review = claim_review(client.get(f"/reports/{report.slug}/"))
+
+    assert report.claimant_type == ClaimantType.UNKNOWN
+    assert review["itemReviewed"]["author"] == {"@type": "Thing", "name": "NASA"}
+
+
+def test_the_claimant_type_readers_see_is_the_published_one(client):
+    report = published(claimant="Daily Express", claimant_type=ClaimantType.ORGANISATION)
+    report.claimant_type = ClaimantType.PERSON
+    report.save()  # an edit nobody has approved yet
+
+    review = claim_review(client.get(f"/reports/{report.slug}/"))
+
+    assert review["itemReviewed"]["author"]["@type"] == "Organization"
+    republished(report)
+    review = claim_review(client.get(f"/reports/{report.slug}/"))
+    assert review["itemReviewed"]["author"]["@type"] == "Person"
 
 
 def test_a_claim_cannot_break_out_of_the_json_ld_block(client):
@@ -188,14 +215,15 @@ def test_json_ld_escapes_markup_characters():
     assert "café" in inner
 
 
-def test_only_the_live_version_carries_a_claim_review_and_sharing_tags(client):
+def test_only_the_live_version_carries_a_claim_review(client):
     report = published()
     republished(report, claim="A corrected claim.")
 
     old = client.get(f"/reports/{report.slug}/versions/1/").content.decode()
 
     assert "application/ld+json" not in old
-    assert not meta(old, "og:title")
+    # Shared, an earlier version points link previews at the live page.
+    assert meta(old, "og:url") == [f"http://testserver/reports/{report.slug}/"]
     assert '<meta name="robots" content="noindex">' in old
     assert f'<link rel="canonical" href="http://testserver/reports/{report.slug}/">' in old
 
@@ -247,7 +275,8 @@ def test_report_page_has_open_graph_and_twitter_card_tags(client):
     assert meta(content, "og:title") == ["Napoleon was short."]
     assert meta(content, "og:url") == ["http://testserver/reports/napoleon/"]
     assert meta(content, "og:description") == ["Verdict: False. He was of average height."]
-    assert meta(content, "twitter:card") == ["summary"]
+    assert meta(content, "twitter:card") == ["summary_large_image"]
+    assert meta(content, "og:image") == ["http://testserver/reports/napoleon/versions/1/card.png"]
     assert meta(content, "twitter:title") == ["Napoleon was short."]
     assert meta(content, "twitter:description") == ["Verdict: False. He was of average height."]
     version = report.versions.get()
