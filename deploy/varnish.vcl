@@ -59,15 +59,16 @@ sub vcl_recv {
         return (synth(405, "Purge by key (PURGE with xkey-purge)"));
     }
 
-    # Anything but a read, the admin, signed-in editors (session cookie) and other
-    # credentials go to the app with their cookies: never cached, never served from cache.
+    # Anything but a read, the admin, signed-in editors (session cookie), other credentials,
+    # and a reader who has just sent a form (a message to show, and for 30 s reads from the
+    # primary database) go to the app with their cookies: never cached nor served from cache.
     if (req.method != "GET" && req.method != "HEAD") {
         set req.http.x-factually-pass = "1";
         return (pass);
     }
     if (req.url ~ "^/admin(/|$)"
         || req.http.Authorization
-        || req.http.Cookie ~ "(^|;\s*)sessionid=") {
+        || req.http.Cookie ~ "(^|;\s*)(sessionid|messages|factually_wrote)=") {
         set req.http.x-factually-pass = "1";
         return (pass);
     }

@@ -158,6 +158,13 @@ def test_readers_cookies_neither_bypass_nor_split_the_cache(front, live):
     assert response.headers["X-Cache"] == "HIT"
 
 
+def test_a_reader_who_just_sent_a_form_gets_the_page_from_the_app(front, live):
+    cached(front, page_url(live))
+    for cookie in ("messages=abc", "factually_wrote=1", "csrftoken=x; messages=abc"):
+        response = front.get(page_url(live), headers={"Cookie": cookie})
+        assert response.headers["X-Cache"] == "PASS", cookie
+
+
 def test_form_pages_are_never_kept_by_varnish(front, live):
     url = reverse("reports:suggest_claim")
     for _ in range(2):
