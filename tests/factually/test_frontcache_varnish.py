@@ -10,6 +10,7 @@ expired. `make test` installs varnish and varnish-modules (the Makefile's `brows
 from __future__ import annotations
 
 import os
+import subprocess
 from io import StringIO
 
 import httpx
@@ -19,7 +20,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from bench.varnish import Varnish, available, free_port
+from bench.varnish import VARNISHD, VCL, Varnish, available, free_port
 from factually import frontcache
 from reports import workflow
 from reports.models import ChangeKind, PendingPurge, PublishedVersion
@@ -75,6 +76,15 @@ def cached(front, url: str) -> httpx.Response:
     second = front.get(url)
     assert second.headers["X-Cache"] == "HIT", url
     return second
+
+
+def test_the_vcl_compiles_as_shipped(tmp_path):
+    why = available()
+    if why:
+        pytest.fail(f"Front cache tests need Varnish: {why}.", pytrace=False)
+    command = [VARNISHD, "-C", "-f", str(VCL), "-n", str(tmp_path / "instance")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_a_public_page_is_served_from_varnish_the_second_time(front, live):
