@@ -7,8 +7,9 @@ collects the static files, then serves the site with gunicorn under production s
 with the Redis cache and with the cache disabled (CACHE_URL=dummycache://). Each time it
 measures, with wrk at a fixed concurrency, the "ceiling" (/bench/ceiling/: Django's own cost
 per request), the home page, the report with the most references, a filtered list, a search
-and a conditional request answered 304; then a loop of different searches, one at a
-time (p95); then a mixed load for BENCH_DURATION seconds, sampling each worker's memory.
+and a conditional request answered 304 (with the cache, also home, report and list through
+Varnish in front of the same gunicorn: bench/varnish.py); then a loop of different searches,
+one at a time (p95); then a mixed load for BENCH_DURATION seconds, sampling each worker's memory.
 Every figure is printed with its ratio to the ceiling of the same run, and written to
 bench/results/<timestamp>.md and .json.
 
