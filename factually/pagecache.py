@@ -8,7 +8,8 @@ anonymous GET it
   come from *generations*, counters in the shared cache (one cache lookup);
 - serves the page from the shared cache (`FACTUALLY_PAGE_CACHE`, `CACHE_URL`), or renders it
   and keeps it there for `FACTUALLY_PAGE_CACHE_SECONDS`;
-- sends `Cache-Control: public, max-age=60, s-maxage=300, …` for browsers and a CDN.
+- sends `Cache-Control: public, max-age=60, s-maxage=300, …` for browsers and a front cache,
+  and the surrogate keys (`xkey`) a front cache purges it by (factually/frontcache.py).
 
 The counters: the general generation (`GENERATION_KEY`), which most pages keep to, and for
 pages with an `own_counter` (one report's pages) that page's own counter plus the site
@@ -48,6 +49,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import condition
 
 from factually import cache as tolerant_cache
+from factually import frontcache
 from factually.routers import has_replica
 
 logger = logging.getLogger(__name__)
@@ -73,7 +75,14 @@ SETTLING_CACHE_CONTROL = "public, no-cache"
 # Responses worth keeping; anything else (404 is raised, 405, 500) is rendered every time.
 STORED_STATUSES = {200, 301, 302, 410}
 # Headers the wrapper sets itself, or that must never be replayed to another reader.
-UNSTORED_HEADERS = {"cache-control", "etag", "last-modified", "set-cookie", "x-factually-cache"}
+UNSTORED_HEADERS = {
+    "cache-control",
+    "etag",
+    "last-modified",
+    "set-cookie",
+    "x-factually-cache",
+    frontcache.KEYS_HEADER,
+}
 # After a cache error, the seconds during which the cache is not tried again.
 CACHE_RETRY_SECONDS = 5
 # The response header telling how a page was served (for benchmarks and debugging).
@@ -360,6 +369,7 @@ def public_page(view=None, *, vary: Iterable[str] = (), own_counter: str | None 
         def wrapper(request, *args, **kwargs):
             if request.method not in {"GET", "HEAD"} or not is_anonymous(request):
                 return _private(view(request, *args, **kwargs), vary)
+            keys = frontcache.page_keys(own_counter=kwargs[own_counter] if own_counter else None)
             generation = None
             if request.method == "GET":
                 key = _page_key(request, vary)
@@ -376,13 +386,13 @@ def public_page(view=None, *, vary: Iterable[str] = (), own_counter: str | None 
                 response = view(request, *args, **kwargs)
                 if request.method == "GET":
                     response[STATUS_HEADER] = "unavailable"
-                return _public(request, response, vary)
+                return _public(request, response, vary, keys)
             page = _Page(key, generation, entry, fetched=fetch)
             conditional = condition(
                 etag_func=lambda *args, **kwargs: page.etag,
                 last_modified_func=lambda *args, **kwargs: page.last_modified,
             )(page.cached(view))
-            return _public(request, conditional(request, *args, **kwargs), vary)
+            return _public(request, conditional(request, *args, **kwargs), vary, keys)
 
         return wrapper
 
@@ -508,12 +518,14 @@ def _rebuild(entry) -> HttpResponse:
     return response
 
 
-def _public(request, response, vary: tuple[str, ...]):
-    """CDN headers on a public page, unless it turned out personal."""
+def _public(request, response, vary: tuple[str, ...], keys: str):
+    """CDN headers on a public page, and the surrogate `keys` a front cache purges it by
+    (factually/frontcache.py), unless it turned out personal."""
     if vary:
         patch_vary_headers(response, vary)
     if response.status_code == 304:
         response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+        response[frontcache.KEYS_HEADER] = keys
         response[STATUS_HEADER] = "not-modified"
     elif _is_personal(request, response):
         response["Cache-Control"] = PRIVATE_CACHE_CONTROL
@@ -522,6 +534,7 @@ def _public(request, response, vary: tuple[str, ...]):
         response["Cache-Control"] = SETTLING_CACHE_CONTROL
     elif response.status_code in STORED_STATUSES:
         response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+        response[frontcache.KEYS_HEADER] = keys
     else:  # an error of some kind: whatever the view said, and no validators
         _drop_validators(response)
     return response

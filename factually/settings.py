@@ -121,6 +121,18 @@ FACTUALLY_PAGE_CACHE = env.str("FACTUALLY_PAGE_CACHE", default="default")
 # With a read replica, how far behind the primary it may be, in seconds: pages rendered that
 # soon after a change are neither kept nor given validators (factually/pagecache.py).
 FACTUALLY_REPLICA_LAG_SECONDS = env.float("FACTUALLY_REPLICA_LAG_SECONDS", default=5)
+# The front cache (Varnish) in front of the app servers, purged by surrogate key when
+# published data changes (factually/frontcache.py, deploy/varnish.vcl): "none" or "varnish";
+# its URLs (every Varnish, e.g. http://127.0.0.1:6081/) and the secret its VCL expects.
+FACTUALLY_FRONT_CACHE_URLS = env.list("FACTUALLY_FRONT_CACHE_URLS", default=[])
+FACTUALLY_FRONT_CACHE_SECRET = env.str("FACTUALLY_FRONT_CACHE_SECRET", default="")
+FACTUALLY_FRONT_CACHE_BACKEND = env.str(
+    "FACTUALLY_FRONT_CACHE_BACKEND", default="varnish" if FACTUALLY_FRONT_CACHE_URLS else "none"
+)
+if FACTUALLY_FRONT_CACHE_BACKEND == "varnish" and not FACTUALLY_FRONT_CACHE_SECRET:
+    raise ImproperlyConfigured(
+        "FACTUALLY_FRONT_CACHE_SECRET is not set: deploy/varnish.vcl refuses purges without it."
+    )
 # The largest request body accepted, in bytes (factually/bodylimit.py): 256 KiB anywhere, 4 MiB
 # under /admin/ (imports). deploy/nginx.conf's client_max_body_size matches the larger.
 FACTUALLY_MAX_BODY_BYTES = env.int("FACTUALLY_MAX_BODY_BYTES", default=256 * 1024)

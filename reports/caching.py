@@ -12,6 +12,11 @@ Each change is recorded in the database in its own transaction (a `PendingInvali
 and deleted only once the cache has it: if the cache fails at that moment, the change is
 retried (`apply_pending_invalidations`: the next publication, `publish_scheduled` every
 minute, and the page cache itself in a process that saw the cache fail) rather than lost.
+
+A front cache (Varnish, factually/frontcache.py) rides the same path: the same change
+records a `PendingPurge` of the surrogate keys of those pages (`page-<slug>` and `list`, or
+`site` for every page), purged after the commit once the app's cache has the change, and
+retried by the same jobs until the front cache confirms (`apply_pending_purges`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
-from factually import pagecache
+from factually import frontcache, pagecache
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +92,10 @@ class _AfterCommit:
         self.slugs: set[str] = set()
         self.using = using
         self.records: dict[int | None, object] = {}  # by report id; None: every page
+        self.purges: dict[int | None, object] = {}  # the same, for the front cache
 
     def record(self, report, *, everything: bool = False, slugs: Iterable[str] = ()) -> None:
-        from reports.models import PendingInvalidation
+        from reports.models import PendingInvalidation, PendingPurge
 
         key = None if report is None else report.pk
         record = self.records.get(key)
@@ -100,6 +106,17 @@ class _AfterCommit:
         elif not set(slugs) <= set(record.slugs):
             record.slugs = sorted({*record.slugs, *slugs})
             record.save(using=self.using, update_fields=["slugs"])
+        if not frontcache.enabled():
+            return
+        keys = frontcache.keys_for(everything=everything, names=slugs)
+        purge = self.purges.get(key)
+        if purge is None:
+            self.purges[key] = PendingPurge.objects.using(self.using).create(
+                report=report, keys=keys
+            )
+        elif not set(keys) <= set(purge.keys):
+            purge.keys = sorted({*purge.keys, *keys})
+            purge.save(using=self.using, update_fields=["keys"])
 
     def __call__(self) -> None:
         self.done = True
@@ -107,6 +124,8 @@ class _AfterCommit:
             _forget([record.pk for record in self.records.values()], self.using)
             # The cache answers again: what an earlier failure left pending goes now too.
             apply_pending_invalidations(using=self.using)
+            # Then the front cache, which refills from the app's (now fresh) pages.
+            apply_pending_purges(using=self.using)
         else:
             pagecache.suspect()
 
@@ -134,11 +153,41 @@ def apply_pending_invalidations(*, using: str = DEFAULT_DB_ALIAS) -> int:
     return len(records)
 
 
-def invalidation_pending(report) -> bool:
-    """Whether the cache may still hold pages of `report` that should be gone."""
-    from reports.models import PendingInvalidation
+def apply_pending_purges(*, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Purge from the front cache every key still pending, in one purge; the records are
+    deleted once every front cache confirmed. Returns how many remain pending.
 
-    return PendingInvalidation.objects.filter(Q(report=report) | Q(everything=True)).exists()
+    Not while the app's own cache misses a change: a front cache purged then would refill
+    from the app's stale pages and keep them, with nothing left to purge them again.
+    """
+    from reports.models import PendingInvalidation, PendingPurge
+
+    records = list(PendingPurge.objects.using(using).order_by("pk"))
+    if not records:
+        return 0
+    if PendingInvalidation.objects.using(using).exists():
+        return len(records)
+    keys = {key for record in records for key in record.keys}
+    if frontcache.SITE_KEY in keys:  # every page: the other keys add nothing
+        keys = {frontcache.SITE_KEY}
+    try:
+        frontcache.purge(keys)
+    except frontcache.PurgeFailed as error:
+        logger.warning("The front cache did not confirm a purge (retried later): %s", error)
+        return len(records)
+    PendingPurge.objects.using(using).filter(pk__in=[record.pk for record in records]).delete()
+    return 0
+
+
+def invalidation_pending(report) -> bool:
+    """Whether the cache, or the front cache, may still hold pages of `report` that should
+    be gone."""
+    from reports.models import PendingInvalidation, PendingPurge
+
+    return (
+        PendingInvalidation.objects.filter(Q(report=report) | Q(everything=True)).exists()
+        or PendingPurge.objects.filter(Q(report=report) | Q(report=None)).exists()
+    )
 
 
 def _forget(pks: list[int], using: str) -> None:

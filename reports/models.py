@@ -611,6 +611,27 @@ class PendingInvalidation(models.Model):
         return f"cache purge {self.pk}: {'every page' if self.everything else self.slugs}"
 
 
+class PendingPurge(models.Model):
+    """Surrogate keys the front cache (Varnish) must drop and has not yet confirmed dropping.
+
+    Recorded in the transaction of the change, beside its `PendingInvalidation`, and
+    deleted once every front cache confirmed the purge; until then retried
+    (reports/caching.py). Only recorded when a front cache is configured.
+    """
+
+    report = models.ForeignKey(
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    keys = models.JSONField(default=list, help_text="The surrogate keys to purge.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"front cache purge {self.pk}: {' '.join(self.keys)}"
+
+
 # Registered with the reports app from here (Django loads an app's models from its models
 # module); it lives beside the reader feedback it belongs to.
 from reports.public.models import ReaderMessage  # noqa: E402, F401

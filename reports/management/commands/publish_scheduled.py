@@ -15,6 +15,9 @@ class Command(BaseCommand):
         # Cached pages that an earlier change could not mark stale (the cache failed then).
         if pending := caching.apply_pending_invalidations():
             self.stdout.write(f"{pending} cache invalidation(s) still pending.")
+        # The front cache (Varnish) that did not confirm a purge.
+        if pending := caching.apply_pending_purges():
+            self.stdout.write(f"{pending} front cache purge(s) still pending.")
         outcomes = workflow.publish_due()
         for report, outcome in outcomes:
             self.stdout.write(f"{report.slug}: {outcome}")
