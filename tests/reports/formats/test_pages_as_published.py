@@ -472,7 +472,7 @@ def _browser(live_server) -> httpx.Client:
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_editor_imports_a_page_with_every_variant_through_the_admin_over_http(
     live_server, editor
 ):
