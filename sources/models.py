@@ -14,6 +14,7 @@ from django.utils import timezone
 from sources.normalisation import (
     clean_domain,
     domain_of,
+    is_generic_host,
     normalise_doi,
     normalise_url,
     parent_domains,
@@ -58,8 +59,9 @@ class Publisher(models.Model):
     name = models.CharField(max_length=200)
     domain = models.CharField(
         max_length=253,
-        unique=True,
-        help_text='Web domain without "www.", e.g. "bbc.co.uk". New sources are matched by it.',
+        blank=True,
+        help_text='Web domain without "www.", e.g. "bbc.co.uk". New sources are matched by it. '
+        "Empty for a journal or publisher known only by name (its articles link to doi.org).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -69,6 +71,11 @@ class Publisher(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(Lower("name"), name="publisher_name_lower")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"], condition=~Q(domain=""), name="publisher_domain_unique"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -148,7 +155,8 @@ class Source(models.Model):
     )
     authors = models.TextField(blank=True, **_limited(AUTHORS_LENGTH, "One author per line."))
     published_on = models.DateField("publication date", null=True, blank=True)
-    accessed_on = models.DateField("access date", default=timezone.localdate)
+    # Empty when nobody recorded it (an imported 2008 paper was not "accessed" on import day).
+    accessed_on = models.DateField("access date", null=True, blank=True, default=timezone.localdate)
     kind = models.CharField(max_length=32, choices=Kind, default=Kind.OTHER)
     language = models.CharField(
         max_length=35, blank=True, help_text="Language of the source, e.g. “en”, “de”, “pt-BR”."
@@ -220,7 +228,7 @@ class Source(models.Model):
         # Normalise before validate_unique runs, so duplicates are caught in forms too.
         self.url = normalise_url(self.url)
         self.doi = normalise_doi(self.doi)
-        if self.publisher_id is None and self.url:
+        if self.publisher_id is None and self.url and not is_generic_host(domain_of(self.url)):
             self.publisher = Publisher.objects.for_domain(domain_of(self.url))
         self.clean_retirement()
 

@@ -60,6 +60,54 @@ def domain_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+# Hosts that serve documents of many publishers (resolvers, repositories, archives, search
+# engines): their domain says nothing about who published a source, so no publisher is
+# matched or created by it; one made for handle.net would capture every later handle.net link.
+GENERIC_HOSTS = frozenset(
+    {
+        "doi.org",
+        "dx.doi.org",
+        "handle.net",
+        "hdl.handle.net",
+        "arxiv.org",
+        "export.arxiv.org",
+        "archive.org",
+        "web.archive.org",
+        "archive.ph",
+        "archive.today",
+        "webcitation.org",
+        "books.google.com",
+        "scholar.google.com",
+        "drive.google.com",
+        "docs.google.com",
+        "ncbi.nlm.nih.gov",
+        "pubmed.ncbi.nlm.nih.gov",
+        "europepmc.org",
+        "semanticscholar.org",
+        "researchgate.net",
+        "academia.edu",
+        "ssrn.com",
+        "papers.ssrn.com",
+        "jstor.org",
+        "zenodo.org",
+        "figshare.com",
+        "osf.io",
+        "worldcat.org",
+        "purl.org",
+        "n2t.net",
+        "identifiers.org",
+        "dropbox.com",
+        "github.com",
+    }
+)
+
+
+def is_generic_host(domain: str) -> bool:
+    """Whether `domain` (or a parent of it) hosts many publishers' documents: see GENERIC_HOSTS."""
+    domain = clean_domain(domain)
+    return any(candidate in GENERIC_HOSTS for candidate in [domain, *parent_domains(domain)])
+
+
 def clean_domain(domain: str) -> str:
     """A domain as publishers are keyed: lower case, no "www.", no trailing dot."""
     return domain.strip().lower().rstrip(".").removeprefix("www.")

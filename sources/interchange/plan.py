@@ -9,13 +9,14 @@ transaction, and only if no entry is refused. Matched records are left as they a
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.db import transaction
 
-from sources.interchange.common import Entry, ImportRefused, is_doi_link
+from sources.interchange.common import Entry, ImportRefused, says_nothing_of_publisher
 from sources.models import Publisher, Source
 from sources.normalisation import clean_domain, domain_of
 
@@ -50,7 +51,7 @@ class NewPublisher:
         return self.instance
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.domain})"
+        return f"{self.name} ({self.domain})" if self.domain else self.name
 
 
 @dataclass
@@ -221,13 +222,22 @@ def _existing(field_name: str, values: set[str]) -> dict[str, Source]:
     return found
 
 
+def _comparable(name: str) -> str:
+    words = re.findall(r"\w+", name.lower())
+    return " ".join(words[1:] if words[:1] == ["the"] else words)
+
+
 class PublisherResolver:
     """Finds each entry's publisher, or plans a new one, remembering what it found.
 
-    In order: the publisher domain the file gives (our own exports do); the publisher of the
-    URL's domain (or a parent domain); a publisher of the same name, in any case; else a new
-    publisher of that name with the URL's domain. A DOI link's domain (doi.org) says nothing
-    about the publisher, so such an entry gets no new publisher without a domain of its own.
+    What the file says comes first: the publisher domain it gives (our own exports do), then
+    a publisher of the name it gives (its journal, newspaper, publisher or institution), in
+    any case. Only then the URL's domain (or a parent domain), and only if the file names no
+    other publisher: a Nature Energy article is not Nature Reviews Materials's because both
+    are on nature.com. A new publisher takes the URL's domain unless another publisher holds
+    it, the host serves many publishers (doi.org, handle.net, archive.org: see
+    `sources.normalisation.GENERIC_HOSTS`) or the entry is a paper (journals share hosts);
+    else it is known by name alone.
     """
 
     def __init__(self, *, create: bool = True):
@@ -241,23 +251,28 @@ class PublisherResolver:
             : Publisher._meta.get_field("name").max_length
         ]
         given_domain = clean_domain(entry.publisher_domain)
-        url_domain = "" if is_doi_link(entry.url) else domain_of(entry.url)
-        for domain in (given_domain, url_domain):
-            if domain and (publisher := self._for_domain(domain)):
-                return publisher, ""
-        if name and (publisher := self._for_name(name)):
+        url_domain = "" if says_nothing_of_publisher(entry.url) else domain_of(entry.url)
+        if given_domain and (publisher := self._for_domain(given_domain)):
             return publisher, ""
+        # A domain the file gives is the publisher's identity (two may share a name).
+        if name and not given_domain and (publisher := self._for_name(name)):
+            return publisher, ""
+        of_domain = self._for_domain(url_domain) if url_domain else None
+        if of_domain and (not name or _comparable(of_domain.name) == _comparable(name)):
+            return of_domain, ""
         if not name:
             return None, ""
-        domain = given_domain or url_domain
-        if not domain or len(domain) > Publisher._meta.get_field("domain").max_length:
-            return None, (
-                f"“{name}” is not in the library, and a DOI link gives no web domain to add it with"
-            )
         if not self.create:
             return None, f"“{name}” is not in the library, and you may not add publishers"
+        domain = given_domain
+        if not domain and not of_domain and entry.kind != Source.Kind.ACADEMIC_PAPER:
+            domain = url_domain
+        if len(domain) > Publisher._meta.get_field("domain").max_length:
+            domain = ""
         publisher = NewPublisher(name=name, domain=domain)
-        self._by_domain[domain] = self._by_name[name.lower()] = publisher
+        if domain:
+            self._by_domain[domain] = publisher
+        self._by_name[name.lower()] = publisher
         return publisher, ""
 
     def _for_domain(self, domain: str):

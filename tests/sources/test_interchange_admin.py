@@ -58,7 +58,8 @@ def test_upload_shows_a_preview_and_saves_nothing(editor_client):
         response.content.decode()
     )
     assert "Matched to entry 1 (id “guardian-heatwave”) of this file (same URL): added once" in text
-    assert "no publisher: “Nature” is not in the library" in text
+    # A DOI-only paper keeps its journal, a publisher known by name alone.
+    assert "Create , with a new publisher: Nature entry 3" in text
     assert Source.objects.count() == 1
     assert Publisher.objects.count() == 0
 
