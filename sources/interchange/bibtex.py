@@ -92,6 +92,8 @@ MONTHS = {
     )
     for name in names
 }
+# BibLaTeX eprinttype (or BibTeX archiveprefix) → the identifier its eprint field holds.
+EPRINT_TYPES = {"arxiv": "arxiv_id", "hdl": "handle", "handle": "handle", "pubmed": "pmid"}
 URL_MACRO = re.compile(r"\\url\{([^}]*)\}")
 LATEX_ESCAPE = re.compile(r"\\([_%&#$~])")
 
@@ -196,6 +198,18 @@ def _entry(block) -> Entry:
     # escape a few characters anyway: \_ for _, \% for %.
     entry.url = LATEX_ESCAPE.sub(r"\1", str(url)).strip()
     entry.doi = LATEX_ESCAPE.sub(r"\1", str(fields.get("doi", ""))).strip()
+    identifiers = {"isbn": "isbn", "pmid": "pmid", "handle": "hdl"}
+    eprint_type = str(fields.get("eprinttype") or fields.get("archiveprefix") or "").lower()
+    if eprint_type.strip() in EPRINT_TYPES:
+        identifiers[EPRINT_TYPES[eprint_type.strip()]] = "eprint"
+    entry.take_identifiers(
+        {
+            key: LATEX_ESCAPE.sub(r"\1", str(fields[key]))
+            for key in identifiers.values()
+            if key in fields
+        },
+        identifiers,
+    )
     entry.language = text("language") or text("langid")
     note = text("note")
     entry.notes = [note] if note else []
