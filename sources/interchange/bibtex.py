@@ -82,6 +82,8 @@ PUBLISHER_FIELDS = (
 )
 # BibTeX's predefined month macros.
 MONTH_MACROS = {name: name for name in MONTH_NAMES if len(name) == 3}
+# BibLaTeX eprinttype (or BibTeX archiveprefix) → the identifier its eprint field holds.
+EPRINT_TYPES = {"arxiv": "arxiv_id", "hdl": "handle", "handle": "handle", "pubmed": "pmid"}
 URL_MACRO = re.compile(r"\\url\{([^}]*)\}")
 LATEX_ESCAPE = re.compile(r"\\([_%&#$~])")
 # Fields a child does not take from its crossref parent.
@@ -293,6 +295,18 @@ def _entry(block, fields: dict, errors: list[FieldError], parents: dict) -> Entr
     # escape a few characters anyway: \\_ for _, \\% for %.
     entry.url = LATEX_ESCAPE.sub(r"\1", url).strip()
     entry.doi = LATEX_ESCAPE.sub(r"\1", fields.get("doi", "")).strip()
+    identifiers = {"isbn": "isbn", "pmid": "pmid", "handle": "hdl"}
+    eprint_type = (fields.get("eprinttype") or fields.get("archiveprefix") or "").strip().lower()
+    if eprint_type in EPRINT_TYPES:
+        identifiers[EPRINT_TYPES[eprint_type]] = "eprint"
+    entry.take_identifiers(
+        {
+            key: LATEX_ESCAPE.sub(r"\1", fields[key]).strip()
+            for key in identifiers.values()
+            if key in fields
+        },
+        identifiers,
+    )
     entry.language = text("language") or text("langid")
     note = text("note")
     entry.notes = [note] if note else []

@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from sources.models import Source
-from sources.normalisation import domain_of, is_generic_host, normalise_doi, normalise_url
+from sources.normalisation import (
+    IDENTIFIER_PARSERS,
+    InvalidIdentifier,
+    domain_of,
+    is_generic_host,
+    match_keys,
+    normalise_url,
+)
 
 DAY, MONTH, YEAR = "day", "month", "year"
 
@@ -38,9 +45,6 @@ PRECISION_NOTE = re.compile(
     r"only: (?P<value>\d{4}(?:-\d{2})?)\.$"
 )
 
-# A DOI: "10.", a registrant code of digits (and dots), "/", a suffix; or a short DOI
-# (shortdoi.org), "10/" and a few letters and digits, which doi.org resolves as well.
-DOI_PATTERN = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$|^10/[a-z0-9]+$")
 # Hosts whose URLs resolve DOIs: their domain says nothing about the publisher.
 DOI_RESOLVERS = frozenset({"doi.org", "dx.doi.org"})
 
@@ -277,6 +281,11 @@ class Entry:
     title: str = ""
     url: str = ""
     doi: str = ""
+    isbn: str = ""
+    pmid: str = ""
+    arxiv_id: str = ""
+    handle: str = ""
+    where_to_find: str = ""
     authors: list[str] = field(default_factory=list)
     published: PartialDate | None = None
     accessed: PartialDate | None = None
@@ -327,18 +336,20 @@ class Entry:
     def finish(self) -> Entry:
         """Apply the rules every format shares, recording what breaks them."""
         self.title = " ".join(plain_title(self.title).split())
-        self.doi = normalise_doi(self.doi)
-        if self.doi and not DOI_PATTERN.match(self.doi):
-            self.refuse("doi", f"“{self.doi}” is not a DOI (they look like 10.1000/xyz123).")
+        for name, parse in IDENTIFIER_PARSERS.items():
+            try:
+                setattr(self, name, parse(getattr(self, name)))
+            except InvalidIdentifier as error:
+                setattr(self, name, getattr(self, name).strip())
+                self.refuse(name, str(error))
         self.url = normalise_url(self.url)
+        # A DOI resolves: its link stands in for a missing URL, as the link checker can follow.
         if not self.url and self.doi and not self.has_error("doi"):
             self.url = f"https://doi.org/{self.doi}"
         if not self.title and not self.has_error("title"):
             self.refuse("title", "missing: every source needs a title.")
-        if not self.url and not self.has_error("url"):
-            self.refuse(
-                "url", "missing: every source needs a URL, and this entry has no DOI to link to."
-            )
+        # A URL is optional: books, print articles, filings and interviews often have none.
+        self.where_to_find = " ".join(self.where_to_find.split())
         self.archive_url = normalise_url(self.archive_url)
         self.language = self.language.strip()
         for partial, field_name in (
@@ -371,6 +382,11 @@ class Entry:
             "title": self.title,
             "url": self.url,
             "doi": self.doi,
+            "isbn": self.isbn,
+            "pmid": self.pmid,
+            "arxiv_id": self.arxiv_id,
+            "handle": self.handle,
+            "where_to_find": self.where_to_find,
             "authors": "\n".join(self.authors),
             "published_on": self.published.value if self.published else None,
             "language": self.language,
@@ -383,6 +399,24 @@ class Entry:
         # No access date is made up: a file that gives none leaves the field empty.
         fields["accessed_on"] = self.accessed.value if self.accessed else None
         return fields
+
+    @property
+    def match_keys(self) -> dict[str, str]:
+        """Field → key, as `Source.match_keys`: what a record must share to be this entry."""
+        return match_keys(**{name: getattr(self, name) for name in ("url", *IDENTIFIER_PARSERS)})
+
+    def take_identifiers(self, fields, names: dict[str, str]) -> None:
+        """Read identifiers from `fields` (a mapping), `names` giving the file's name of each
+        model field ("isbn" → "ISBN"); a field already set is kept."""
+        for model_field, key in names.items():
+            value = fields.get(key)
+            if isinstance(value, list) and value:
+                value = value[0]  # CSL may list several ISBNs; the first is the edition cited
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if isinstance(value, str) and value.strip() and not getattr(self, model_field):
+                setattr(self, model_field, value.strip())
+                self.labels = {**self.labels, model_field: key}
 
     @property
     def display_title(self) -> str:

@@ -94,6 +94,8 @@ LABELS = {
     "archive_date": "custom.factually.archive_date",
     "url_status": "custom.factually.url_status",
 }
+# What CSL has no variable for, read from and written to "custom": {"factually": {…}}.
+IDENTIFIERS_CUSTOM = {"arxiv_id": "arxiv_id", "handle": "handle", "where_to_find": "where_to_find"}
 MEDIA_TYPE = "application/vnd.citationstyles.csl+json"
 
 
@@ -144,6 +146,8 @@ def _entry(item: object, index: int) -> Entry:
     entry.title = plain_title(_text(entry, item, "title"))
     entry.url = _text(entry, item, "URL")
     entry.doi = _text(entry, item, "DOI")
+    entry.take_identifiers(item, {"isbn": "ISBN", "pmid": "PMID"})
+    entry.take_identifiers(custom, IDENTIFIERS_CUSTOM)
     entry.language = _text(entry, item, "language")
     entry.notes = split_notes(_text(entry, custom, "notes", "custom.factually.notes"))
     entry.notes += [line for line in split_notes(_text(entry, item, "note")) if line]
@@ -346,10 +350,12 @@ def as_item(source: Source) -> dict:
         "id": f"source-{source.pk}",
         "type": TYPES.get(source.kind, "webpage"),
         "title": source.title,
-        "URL": source.url,
     }
-    if source.doi:
-        result["DOI"] = source.doi
+    if source.url:
+        result["URL"] = source.url
+    for field_name, key in (("doi", "DOI"), ("isbn", "ISBN"), ("pmid", "PMID")):
+        if getattr(source, field_name):
+            result[key] = getattr(source, field_name)
     if source.author_list:
         # Stored as written, one per line: we do not guess which part is the family name.
         result["author"] = [{"literal": name} for name in source.author_list]
@@ -364,6 +370,9 @@ def as_item(source: Source) -> dict:
     if source.language:
         result["language"] = source.language
     custom = {"kind": source.kind}
+    custom.update(
+        {k: getattr(source, f) for f, k in IDENTIFIERS_CUSTOM.items() if getattr(source, f)}
+    )
     if source.publisher:
         custom["publisher"] = {"name": source.publisher.name, "domain": source.publisher.domain}
     if source.url_status != Source.UrlStatus.LIVE:

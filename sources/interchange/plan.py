@@ -1,8 +1,9 @@
 """What an import will do with each entry, decided before anything is saved.
 
 `build_plan` reads the library (never writes): each entry is to be created, matched to a
-record that exists (same normalised URL, or same DOI) or to an earlier entry of the same
-file, or refused with the reason. `ImportPlan.apply` then saves the whole file in one
+record that exists (same URL, http and https alike, or the same DOI, ISBN, PMID, arXiv ID or
+handle: `SourceQuerySet.matching_many`) or to an earlier entry of the same file, or refused
+with the reason. `ImportPlan.apply` then saves the whole file in one
 transaction, and only if no entry is refused. Matched records are left as they are.
 """
 
@@ -17,11 +18,20 @@ from django.contrib.admin.models import ADDITION, LogEntry
 from django.db import transaction
 
 from sources.interchange.common import Entry, ImportRefused, says_nothing_of_publisher
-from sources.models import Publisher, Source
+from sources.models import MATCHED_FIELDS, Publisher, Source
 from sources.normalisation import clean_domain, domain_of
 
-# Lookups by URL or DOI go in batches of this many, to keep each query's parameters few.
+# Lookups by URL or identifier go in batches of this many, to keep each query's parameters few.
 BATCH = 500
+# How a match is named to the curator, by the field shared.
+SAME = {
+    "url": "URL",
+    "doi": "DOI",
+    "isbn": "ISBN",
+    "pmid": "PubMed ID",
+    "arxiv_id": "arXiv ID",
+    "handle": "handle",
+}
 
 
 def no_progress(iterable: Iterable, **kwargs) -> Iterable:
@@ -162,64 +172,54 @@ def build_plan(
     """
     plan = ImportPlan(filename=filename, format=format)
     good = [entry for entry in entries if entry.ok]
-    by_url = _existing("url", {entry.url for entry in good})
-    by_doi = _existing("doi", {entry.doi for entry in good if entry.doi})
-    seen_url: dict[str, PlannedEntry] = {}
-    seen_doi: dict[str, PlannedEntry] = {}
+    existing = Source.objects.matching_many(
+        {name: {getattr(entry, name) for entry in good} for name in MATCHED_FIELDS},
+        batch=BATCH,
+    )
+    seen: dict[tuple[str, str], PlannedEntry] = {}
     publishers = PublisherResolver(create=create_publishers)
     for entry in progress(entries, desc=f"{filename}: checking", unit="entry"):
-        planned = _plan_entry(entry, by_url, by_doi, seen_url, seen_doi)
+        planned = _plan_entry(entry, existing, seen)
         if planned.action == Action.CREATE:
             planned.publisher, planned.publisher_left_out = publishers.resolve(entry)
         if planned.action != Action.REFUSE:
-            seen_url.setdefault(entry.url, planned)
-            if entry.doi:
-                seen_doi.setdefault(entry.doi, planned)
+            for key in entry.match_keys.items():
+                seen.setdefault(key, planned)
         plan.entries.append(planned)
     return plan
 
 
-def _plan_entry(entry, by_url, by_doi, seen_url, seen_doi) -> PlannedEntry:
+def _plan_entry(entry, existing, seen) -> PlannedEntry:
     if not entry.ok:
         return PlannedEntry(entry, Action.REFUSE)
-    same_url, same_doi = by_url.get(entry.url), by_doi.get(entry.doi)
-    if same_url and same_doi and same_url != same_doi:
+    keys = entry.match_keys
+    found = {name: existing[name, key] for name, key in keys.items() if (name, key) in existing}
+    if len({source.pk for source in found.values()}) > 1:
         return PlannedEntry(
             entry,
             Action.REFUSE,
-            reason=f"its URL is in the library as “{same_url}” but its DOI as “{same_doi}”.",
+            reason="it matches more than one record of the library: "
+            + "; ".join(f"its {SAME[name]} “{source}”" for name, source in found.items())
+            + ".",
         )
-    if same_url or same_doi:
-        reason = "same URL" if same_url else "same DOI"
-        return PlannedEntry(entry, Action.MATCH, reason=reason, existing=same_url or same_doi)
-    first_url, first_doi = seen_url.get(entry.url), seen_doi.get(entry.doi)
-    if first_url and first_doi and first_url is not first_doi:
+    if found:
+        name, source = next(iter(found.items()))
+        return PlannedEntry(entry, Action.MATCH, reason=f"same {SAME[name]}", existing=source)
+    earlier = {name: seen[name, key] for name, key in keys.items() if (name, key) in seen}
+    if len({id(planned) for planned in earlier.values()}) > 1:
         return PlannedEntry(
             entry,
             Action.REFUSE,
-            reason=(
-                f"its URL repeats {first_url.entry.where} of this file "
-                f"but its DOI repeats {first_doi.entry.where}."
-            ),
+            reason="it repeats more than one entry of this file: "
+            + "; ".join(f"its {SAME[name]} {p.entry.where}" for name, p in earlier.items())
+            + ".",
         )
-    first = first_url or first_doi
-    if first:
-        reason = "same URL" if first_url else "same DOI"
+    if earlier:
+        name, first = next(iter(earlier.items()))
         return PlannedEntry(
-            entry, Action.MATCH, reason=reason, existing=first.existing, same_as=first
+            entry, Action.MATCH, reason=f"same {SAME[name]}", existing=first.existing, same_as=first
         )
     return PlannedEntry(entry, Action.CREATE)
-
-
-def _existing(field_name: str, values: set[str]) -> dict[str, Source]:
-    """The sources whose `field_name` is one of `values` (both stored normalised)."""
-    found = {}
-    values = sorted(values)
-    for start in range(0, len(values), BATCH):
-        batch = values[start : start + BATCH]
-        for source in Source.objects.filter(**{f"{field_name}__in": batch}):
-            found[getattr(source, field_name)] = source
-    return found
 
 
 def _comparable(name: str) -> str:

@@ -155,8 +155,8 @@ def test_a_refused_entry_saves_nothing_from_its_file(tmp_path):
         ("a.json", '{"title": "x"}', "a.json: CSL-JSON is a list of items"),
         (
             "a.csv",
-            "title,link\nA,https://a.example/\n",
-            "a.csv, line 1 (the header): the header has no column “url”",
+            "name,url\nA,https://a.example/\n",
+            "a.csv, line 1 (the header): the header has no column “title”",
         ),
         (
             "a.bib",
