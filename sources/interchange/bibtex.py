@@ -85,6 +85,8 @@ MONTH_MACROS = {name: name for name in MONTH_NAMES if len(name) == 3}
 # BibLaTeX eprinttype (or BibTeX archiveprefix) → the identifier its eprint field holds.
 EPRINT_TYPES = {"arxiv": "arxiv_id", "hdl": "handle", "handle": "handle", "pubmed": "pmid"}
 URL_MACRO = re.compile(r"\\url\{([^}]*)\}")
+UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
+UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 LATEX_ESCAPE = re.compile(r"\\([_%&#$~])")
 # Fields a child does not take from its crossref parent.
 NOT_INHERITED = {"crossref", "xref", "ids", "entryset", "related", "title", "shorttitle"}
@@ -114,6 +116,11 @@ def latex_to_text(value: str) -> str:
     """Plain text of a LaTeX value: accents decoded, commands and braces gone."""
     if "\\" not in value and "{" not in value and "$" not in value and "~" not in value:
         return " ".join(value.split())
+    # BibTeX keeps "%" in a value, and people write "50%" unescaped: no comment there.
+    value = UNESCAPED_PERCENT.sub(r"\\%", value)
+    if len(UNESCAPED_DOLLAR.findall(value)) % 2:
+        # A lone "$" is a price ("$5"), not the start of mathematics.
+        value = UNESCAPED_DOLLAR.sub(r"\\$", value)
     try:
         walker = latexwalker.LatexWalker(value, latex_context=_walker_context)
         nodes = walker.get_latex_nodes()[0]
@@ -316,7 +323,11 @@ def _entry(block, fields: dict, errors: list[FieldError], parents: dict) -> Entr
                 entry.authors.append(written)
         except Unreadable as error:
             entry.errors.append(FieldError("author", f"name {number}, “{name}”, {error}."))
-    entry.publisher_name = next((name for key in PUBLISHER_FIELDS if (name := text(key))), "")
+    # A conference paper's container is its proceedings, as CSL's container-title says.
+    keys = PUBLISHER_FIELDS
+    if block.entry_type.lower() in ("inproceedings", "conference"):
+        keys = ("journaltitle", "journal", "booktitle", *PUBLISHER_FIELDS)
+    entry.publisher_name = next((name for key in keys if (name := text(key))), "")
     entry.published = _published(entry, fields)
     if fields.get("urldate", "").strip():
         entry.accessed = entry.read_date("accessed_on", fields["urldate"], label="urldate")
