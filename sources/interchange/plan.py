@@ -3,21 +3,25 @@
 `build_plan` reads the library (never writes): each entry is to be created, matched to a
 record that exists (same URL, http and https alike, or the same DOI, ISBN, PMID, arXiv ID or
 handle: `SourceQuerySet.matching_many`) or to an earlier entry of the same file, or refused
-with the reason. `ImportPlan.apply` then saves the whole file in one
-transaction, and only if no entry is refused. Matched records are left as they are.
+with the reason. `ImportPlan.apply` then saves the whole file in one transaction: by
+default only if no entry is refused; or, if the curator chooses, the good entries with the
+refused left out. Matched records are left as they are, unless the curator asks to fill
+their empty fields from the entry (`filling`).
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import transaction
 
-from sources.interchange.common import Entry, ImportRefused, says_nothing_of_publisher
+from sources.interchange import filling
+from sources.interchange.common import Entry, FieldError, ImportRefused, says_nothing_of_publisher
+from sources.interchange.filling import Fill
 from sources.models import MATCHED_FIELDS, Publisher, Source
 from sources.normalisation import clean_domain, domain_of
 
@@ -76,7 +80,10 @@ class PlannedEntry:
     publisher: Publisher | NewPublisher | None = None
     # Why the publisher the file names is left out, when it is.
     publisher_left_out: str = ""
+    # Empty fields of the matched record this entry can fill, if the curator asks.
+    fills: list[Fill] = field(default_factory=list)
     source: Source | None = None  # set once applied: the record created or matched
+    position: int = 0  # 1-based, in the file: how the preview names the rows to fill
 
     @property
     def errors(self):
@@ -92,6 +99,8 @@ class ImportPlan:
     filename: str
     format: str
     entries: list[PlannedEntry] = field(default_factory=list)
+    applied: bool = False  # set by `apply`
+    filled: list[Source] = field(default_factory=list)  # records `apply` filled
 
     def count(self, action: Action) -> int:
         return sum(1 for planned in self.entries if planned.action == action)
@@ -116,6 +125,20 @@ class ImportPlan:
     def summary(self) -> str:
         return f"{self.created} created, {self.matched} matched existing, {self.refused} refused"
 
+    @property
+    def importable(self) -> int:
+        """How many entries would be saved (created or matched) if the refused are left out."""
+        return self.created + self.matched
+
+    def refusals(self) -> list[tuple[str, str, str]]:
+        """(entry, field, problem) for each problem of the refused entries."""
+        return [
+            (planned.entry.where, problem.field, problem.message)
+            for planned in self.entries
+            if planned.action == Action.REFUSE
+            for problem in (planned.errors or [FieldError("", planned.reason)])
+        ]
+
     def problems(self) -> list[str]:
         """One line per problem: file, entry, field and what is wrong."""
         return [
@@ -125,26 +148,36 @@ class ImportPlan:
             for problem in (planned.errors or [planned.reason])
         ]
 
-    def apply(self, *, by=None, progress: Progress = no_progress) -> list[Source]:
+    def apply(
+        self,
+        *,
+        by=None,
+        progress: Progress = no_progress,
+        leave_refused: bool = False,
+        fill: Collection[int] = (),
+    ) -> list[Source]:
         """Save the plan in one transaction and return the sources created.
 
-        Raises `ImportRefused` if any entry is refused: a file is imported whole or not at all.
+        Raises `ImportRefused` if any entry is refused, unless `leave_refused`: then the
+        good entries are saved and the refused left out. `fill` holds the positions of
+        matched entries whose record gets its empty fields filled (see `filling`).
         """
-        if not self.ok:
+        if not self.ok and not leave_refused:
             raise ImportRefused(
                 self.filename, f"{self.refused} entries are refused; nothing was saved."
             )
-        created = []
+        created, self.filled = [], []
         with transaction.atomic():
             for planned in progress(self.entries, desc=f"{self.filename}: saving", unit="entry"):
+                if planned.action == Action.REFUSE:
+                    continue
                 if planned.action == Action.MATCH:
                     planned.source = planned.existing or planned.same_as.source
+                    if planned.position in fill and planned.fills and planned.existing:
+                        self._fill(planned, by)
                     continue
-                publisher = planned.publisher
-                if isinstance(publisher, NewPublisher):
-                    publisher = publisher.save()
                 planned.source = Source.objects.create(
-                    publisher=publisher, **planned.entry.source_fields()
+                    publisher=_saved(planned.publisher), **planned.entry.source_fields()
                 )
                 created.append(planned.source)
             if by is not None and created:
@@ -154,7 +187,22 @@ class ImportPlan:
                     action_flag=ADDITION,
                     change_message=f"Imported from {self.filename}.",
                 )
+        self.applied = True
         return created
+
+    def _fill(self, planned: PlannedEntry, by) -> None:
+        source = Source.objects.select_for_update().get(pk=planned.existing.pk)
+        done = filling.fill(source, planned.entry, planned.fills, _saved(planned.publisher))
+        if not done:
+            return
+        self.filled.append(source)
+        if by is not None:
+            LogEntry.objects.log_actions(
+                user_id=by.pk,
+                queryset=[source],
+                action_flag=CHANGE,
+                change_message=f"Filled {', '.join(done)} from {self.filename}.",
+            )
 
 
 def build_plan(
@@ -178,10 +226,17 @@ def build_plan(
     )
     seen: dict[tuple[str, str], PlannedEntry] = {}
     publishers = PublisherResolver(create=create_publishers)
-    for entry in progress(entries, desc=f"{filename}: checking", unit="entry"):
+    for position, entry in enumerate(
+        progress(entries, desc=f"{filename}: checking", unit="entry"), start=1
+    ):
         planned = _plan_entry(entry, existing, seen)
+        planned.position = position
         if planned.action == Action.CREATE:
             planned.publisher, planned.publisher_left_out = publishers.resolve(entry)
+        elif planned.action == Action.MATCH and planned.existing and not planned.same_as:
+            if planned.existing.publisher_id is None:
+                planned.publisher, planned.publisher_left_out = publishers.resolve(entry)
+            planned.fills = filling.fills_for(entry, planned.existing, planned.publisher)
         if planned.action != Action.REFUSE:
             for key in entry.match_keys.items():
                 seen.setdefault(key, planned)
@@ -220,6 +275,10 @@ def _plan_entry(entry, existing, seen) -> PlannedEntry:
             entry, Action.MATCH, reason=f"same {SAME[name]}", existing=first.existing, same_as=first
         )
     return PlannedEntry(entry, Action.CREATE)
+
+
+def _saved(publisher: Publisher | NewPublisher | None) -> Publisher | None:
+    return publisher.save() if isinstance(publisher, NewPublisher) else publisher
 
 
 def _comparable(name: str) -> str:

@@ -331,3 +331,43 @@ def test_bibtex_and_csl_give_the_same_title_for_the_same_item():
     assert from_csl.authors == from_bib.authors
     assert from_csl.doi == from_bib.doi
     assert from_csl.publisher_name == from_bib.publisher_name
+
+
+# Leaving the refused out, filling matched records
+
+
+def test_a_failure_while_saving_the_good_entries_saves_none_of_them(monkeypatch):
+    from sources.interchange import filling
+
+    existing = Source.objects.create(
+        title="Bare", url="https://www.bbc.co.uk/news/science-environment-1"
+    )
+    plan = plan_of(
+        "x.bib",
+        "@misc{a, title={A}, url={https://a.example/}}\n"
+        "@misc{b, title={}}\n"
+        "@misc{c, title={Heat}, url={https://www.bbc.co.uk/news/science-environment-1},"
+        " author={Doe, Jane}}\n",
+    )
+    assert plan.summary() == "1 created, 1 matched existing, 1 refused"
+    (fills,) = [p.fills for p in plan.entries if p.action == Action.MATCH]
+    assert [fill.field for fill in fills] == ["authors"]
+
+    def broken(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(filling, "fill", broken)
+    with pytest.raises(RuntimeError):
+        plan.apply(leave_refused=True, fill={3})
+
+    assert list(Source.objects.all()) == [existing]
+
+
+def test_without_leave_refused_a_plan_with_refusals_saves_nothing():
+    plan = plan_of("x.bib", "@misc{a, title={A}, url={https://a.example/}}\n@misc{b, title={}}")
+
+    with pytest.raises(interchange.ImportRefused, match="1 entries are refused; nothing was saved"):
+        plan.apply()
+
+    assert Source.objects.count() == 0
+    assert plan.apply(leave_refused=True)[0].title == "A"
