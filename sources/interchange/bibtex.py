@@ -396,14 +396,14 @@ def _published(entry: Entry, fields: dict) -> PartialDate | None:
     year = fields.get("year", "").strip()
     if not year:
         return None
-    month = fields.get("month", "").strip().rstrip(".").lower()
+    month = fields.get("month", "").strip().rstrip(".")
     day = fields.get("day", "").strip()
     if not re.fullmatch(r"\d{1,4}", year):
         # "1829--1830", "circa 1850", "2011?": a range or qualified year, with a note.
         return entry.read_date("published_on", year, label="year")
     parts = [year]
     if month:
-        parts.append(MONTH_NAMES.get(month, month))
+        parts.append(MONTH_NAMES.get(month.lower(), month))
         if day:
             parts.append(day)
     try:
