@@ -432,7 +432,7 @@ def test_a_bad_bibtex_month_is_refused_with_its_field():
     )
 
     assert only_problem(plan) == (
-        "refs.bib, @misc{m} (line 1), field “month”: the month “smarch” is not a number."
+        "refs.bib, @misc{m} (line 1), field “month”: the month “Smarch” is not a number."
     )
 
 
