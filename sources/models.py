@@ -321,33 +321,58 @@ class Source(models.Model):
         for field in IDENTIFIER_PARSERS:
             setattr(self, field, normalise_identifier(field, getattr(self, field)))
 
-    def clean(self):
-        # Normalise before validate_unique runs, so duplicates are caught in forms too.
+    def clean_fields(self, exclude=None):
+        # Normalised first: "978-0-306-40615-7" is too long for the field only as written.
         self.normalise()
+        exclude = set(exclude or ())
         errors = {}
         for field, parse in IDENTIFIER_PARSERS.items():
+            if field in exclude:
+                continue
             try:
                 parse(getattr(self, field))
             except InvalidIdentifier as error:
-                errors[field] = str(error)
-        errors.update(self.matching_errors())
+                errors[field] = [str(error)]
+        try:
+            # A field that is not its identifier is not also told it is too long.
+            super().clean_fields(exclude=exclude | set(errors))
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+    def clean(self):
+        # Normalise before validate_unique runs, so duplicates are caught in forms too.
+        self.normalise()
         if self.publisher_id is None and self.url and not is_generic_host(domain_of(self.url)):
             self.publisher = Publisher.objects.for_domain(domain_of(self.url))
         self.clean_retirement()
 
-    def matching_errors(self) -> dict[str, str]:
+    def validate_constraints(self, exclude=None):
+        # Another record with this URL (http or https) or identifier is named on the field,
+        # rather than as a broken constraint; the constraints still guard the rest.
+        exclude = set(exclude or ())
+        errors = self.matching_errors(exclude=exclude)
+        try:
+            super().validate_constraints(exclude=exclude | set(errors))
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def matching_errors(self, *, exclude=()) -> dict[str, list[str]]:
         """Field → why another record is already this source (its URL, http or https, or an
         identifier), so a curator is sent to it rather than make a second one."""
         errors = {}
         others = Source.objects.exclude(pk=self.pk) if self.pk else Source.objects.all()
         keys = self.match_keys
         for field, value in ((f, getattr(self, f)) for f in MATCHED_FIELDS if f in keys):
+            if field in exclude:
+                continue
             other = others.matching(**{field: value}).first()
             if other is not None:
                 label = self._meta.get_field(field).verbose_name
-                errors[field] = f"“{other}” (ID {other.pk}) has this {label} already."
+                errors[field] = [f"“{other}” (ID {other.pk}) has this {label} already."]
         return errors
 
     def clean_retirement(self):
@@ -375,6 +400,16 @@ class Source(models.Model):
     @property
     def has_identifier(self) -> bool:
         return any(getattr(self, field) for field in IDENTIFIER_PARSERS)
+
+    @property
+    def link_status(self) -> str:
+        """The link's state as curators read it: "no URL", "unchecked" while the link
+        checker has never answered for a link nobody marked by hand, else its URL status."""
+        if not self.url:
+            return "no URL"
+        if self.url_status == self.UrlStatus.LIVE and self.link_checked_at is None:
+            return "unchecked"
+        return self.get_url_status_display()
 
     @property
     def links_original(self) -> bool:

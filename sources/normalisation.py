@@ -191,9 +191,11 @@ def parse_isbn(text: str) -> str:
         tokens = re.split(r"[\s,;]+", text.strip())
         if len(tokens) > 1:
             try:
-                return _parse_one_isbn(tokens[0])
+                first = _parse_one_isbn(tokens[0])
             except InvalidIdentifier:
-                pass
+                first = ""
+            if first:
+                return first
         raise
 
 
