@@ -54,9 +54,10 @@ def _limited(length: int, help_text: str = "") -> dict:
 
 class PublisherQuerySet(models.QuerySet):
     def for_domain(self, domain: str) -> Publisher | None:
-        """The publisher of `domain` or of its nearest parent (news.bbc.co.uk → bbc.co.uk)."""
+        """The publisher of `domain` or of its nearest parent (news.bbc.co.uk → bbc.co.uk);
+        none for a host of many publishers' documents (doi.org, handle.net: GENERIC_HOSTS)."""
         candidates = parent_domains(clean_domain(domain))
-        if not candidates:
+        if not candidates or is_generic_host(domain):
             return None
         matches = {
             d: p
@@ -344,7 +345,7 @@ class Source(models.Model):
     def clean(self):
         # Normalise before validate_unique runs, so duplicates are caught in forms too.
         self.normalise()
-        if self.publisher_id is None and self.url and not is_generic_host(domain_of(self.url)):
+        if self.publisher_id is None and self.url:
             self.publisher = Publisher.objects.for_domain(domain_of(self.url))
         self.clean_retirement()
 
