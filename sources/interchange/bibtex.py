@@ -393,11 +393,21 @@ def display_name(name: str) -> str:
 def _published(entry: Entry, fields: dict) -> PartialDate | None:
     if fields.get("date", "").strip():
         return entry.read_date("published_on", fields["date"], label="date")
-    year = fields.get("year", "").strip()
+    try:
+        year = latex_to_text(fields.get("year", ""))
+    except Unreadable as error:
+        entry.errors.append(FieldError("year", f"{error}."))
+        return None
     if not year:
         return None
     month = fields.get("month", "").strip().rstrip(".")
     day = fields.get("day", "").strip()
+    if suffixed := re.fullmatch(r"(\d{4})[a-z]", year):
+        year = suffixed[1]  # "2020a": author-year styles' label for a second 2020 item
+    if not re.search(r"\d", year):
+        # "in press", "forthcoming", "n.d.": no date, said in the notes.
+        entry.note_date("published_on", year, None)
+        return None
     if not re.fullmatch(r"\d{1,4}", year):
         # "1829--1830", "circa 1850", "2011?": a range or qualified year, with a note.
         return entry.read_date("published_on", year, label="year")

@@ -159,13 +159,17 @@ def test_csl_dates_as_tools_write_them_keep_the_first_date_and_note_the_rest(iss
         ("date = {2019/2020}", (2019,), "given as “2019/2020”"),
         ("date = {2011-05-25T08:00:00+02:00}", (2011, 5, 25), None),
         ("year = 2020, month = jun, day = 5", (2020, 6, 5), None),
+        ("year = {2020a}", (2020,), None),
+        ("year = {in press}", None, "given as “in press”; the library keeps no date."),
+        ("year = {n.d.}", None, "given as “n.d.”; the library keeps no date."),
     ],
 )
 def test_bibtex_dates_keep_the_first_date_and_note_the_rest(fields, kept, note):
     planned = one_bib(f"@book{{k, title = {{T}}, {fields}}}")
 
     assert planned.action == Action.CREATE, planned.errors
-    assert tuple(planned.entry.published.parts) == kept
+    published = planned.entry.published
+    assert (tuple(published.parts) if published else None) == kept
     said = [line for line in planned.entry.notes if "given as" in line]
     if note is None:
         assert said == []
