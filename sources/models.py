@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
@@ -430,7 +432,7 @@ def identifier_links(source) -> list[tuple[str, str, str]]:
         if value:
             label = Source._meta.get_field(field).verbose_name
             label = label if label.isupper() or " " in label else label.capitalize()
-            link = RESOLVERS[field].format(value) if field in RESOLVERS else ""
+            link = RESOLVERS[field].format(quote(value, safe="/")) if field in RESOLVERS else ""
             found.append((label, value, link))
     return found
 
