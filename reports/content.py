@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from reports.models import Report
-from sources.models import Source
+from sources.models import Source, identifier_links
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,32 @@ class CitedSource:
     kind: str
     archive_url: str
     is_active: bool
+    # Versions frozen before sources had identifiers read back with these empty.
+    doi: str = ""
+    isbn: str = ""
+    pmid: str = ""
+    arxiv_id: str = ""
+    handle: str = ""
+    where_to_find: str = ""
+
+    @property
+    def identifier_links(self) -> list[tuple[str, str, str]]:
+        """(label, identifier, resolver link or "") as `Source.identifier_links`."""
+        return identifier_links(self)
+
+    @property
+    def identifiers(self) -> dict[str, str]:
+        """The identifiers it carries, by field: what the approval fingerprint covers."""
+        return {
+            name: getattr(self, name)
+            for name in ("doi", "isbn", "pmid", "arxiv_id", "handle")
+            if getattr(self, name)
+        }
+
+    @property
+    def can_be_consulted(self) -> bool:
+        """Whether readers are told where to find it: a URL, an identifier or a note."""
+        return bool(self.url or self.identifiers or self.where_to_find.strip())
 
     @classmethod
     def from_source(cls, source: Source) -> CitedSource:
@@ -40,6 +66,12 @@ class CitedSource:
             kind=source.get_kind_display(),
             archive_url=source.archive_url,
             is_active=source.is_active,
+            doi=source.doi,
+            isbn=source.isbn,
+            pmid=source.pmid,
+            arxiv_id=source.arxiv_id,
+            handle=source.handle,
+            where_to_find=source.where_to_find,
         )
 
 

@@ -123,6 +123,15 @@ def check_content(content: ReportContent, *, has_verdict: bool) -> list[Problem]
                     "references",
                 )
             )
+        elif not reference.source.can_be_consulted:
+            problems.append(
+                Problem(
+                    f"Reference [{number}] cites “{reference.source.title}”, which has neither "
+                    "URL nor identifier: say where it can be consulted (the source’s “where to "
+                    "find it”).",
+                    "references",
+                )
+            )
         if not cited[number]:
             problems.append(Problem(f"Reference [{number}] is never cited.", "references"))
     return problems
@@ -272,6 +281,9 @@ def _detail_digests(source: CitedSource | None) -> list[str]:
     if source is None:
         return ["-"] * len(SOURCE_DETAILS)
     other = [source.publisher, list(source.authors), str(source.published_on or ""), source.kind]
+    # Only when there are any: approvals given before sources had them still compare equal.
+    if source.identifiers or source.where_to_find:
+        other.append({**source.identifiers, "where_to_find": source.where_to_find})
     values = [source.title, source.url, source.archive_url, source.is_active, other]
     return [_digest(value) for value in values]
 

@@ -86,6 +86,7 @@ class SourceMergeAdmin(admin.ModelAdmin):
 
 # Shown read-only on the change form: written by sources.linkcheck only.
 LINK_HEALTH_FIELDS = [
+    "link_status",
     "needs_attention",
     "citing_published_reports",
     "link_checked_at",
@@ -125,6 +126,71 @@ class LinkHealthFilter(admin.SimpleListFilter):
         if value in {"30", "90"}:
             since = timezone.now() - datetime.timedelta(days=int(value))
             return queryset.filter(link_checked_at__lt=since)
+        return queryset
+
+
+class LinkStatusFilter(admin.SimpleListFilter):
+    """The link's state as `Source.link_status` names it: a link never checked is
+    "unchecked", not "live"."""
+
+    title = "link status"
+    parameter_name = "link_status"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("unchecked", "Unchecked"),
+            *((value, label.split(" (")[0]) for value, label in Source.UrlStatus.choices),
+            ("none", "No URL"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        has_url = queryset.exclude(url="")
+        live = Source.UrlStatus.LIVE
+        if value == "unchecked":
+            return has_url.filter(url_status=live, link_checked_at__isnull=True)
+        if value == live:
+            return has_url.filter(url_status=live, link_checked_at__isnull=False)
+        if value in Source.UrlStatus.values:
+            return has_url.filter(url_status=value)
+        if value == "none":
+            return queryset.filter(url="")
+        return queryset
+
+
+IDENTIFIER_FIELDS = ["doi", "isbn", "pmid", "arxiv_id", "handle"]
+
+
+class HasUrlFilter(admin.SimpleListFilter):
+    title = "has URL"
+    parameter_name = "has_url"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(url="")
+        if self.value() == "no":
+            return queryset.filter(url="")
+        return queryset
+
+
+class HasIdentifierFilter(admin.SimpleListFilter):
+    """DOI, ISBN, PubMed ID, arXiv ID or handle."""
+
+    title = "has identifier"
+    parameter_name = "has_identifier"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        none = Q(**dict.fromkeys(IDENTIFIER_FIELDS, ""))
+        if self.value() == "yes":
+            return queryset.exclude(none)
+        if self.value() == "no":
+            return queryset.filter(none)
         return queryset
 
 
@@ -172,6 +238,7 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
         "kind",
         "status",
         "cited_by",
+        "link_status",
         "needs_attention",
         "updated_at",
         "is_demo",
@@ -181,17 +248,21 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
         "status",
         ("publisher", admin.RelatedOnlyFieldListFilter),
         "is_demo",
+        HasUrlFilter,
+        HasIdentifierFilter,
+        LinkStatusFilter,
         LinkHealthFilter,
         NeedsAttentionFilter,
     ]
-    search_fields = ["title", "url", "publisher__name", "authors"]
+    search_fields = ["title", "url", "publisher__name", "authors", *IDENTIFIER_FIELDS]
     list_select_related = ["publisher"]
     autocomplete_fields = ["publisher"]
     readonly_fields = ["created_at", "updated_at", *LINK_HEALTH_FIELDS]
     date_hierarchy = "published_on"
     actions = ["merge_selected", "check_links_now", "export_selected_as_csl"]
     fieldsets = [
-        (None, {"fields": ["title", "url", "publisher", "authors", "kind"]}),
+        (None, {"fields": ["title", "url", "where_to_find", "publisher", "authors", "kind"]}),
+        ("Identifiers", {"fields": ["doi", "isbn", "pmid", "arxiv_id", "handle"]}),
         ("Dates", {"fields": ["published_on", "accessed_on"]}),
         ("Curation", {"fields": ["archive_url", "status", "notes", "is_demo"]}),
         ("Link health", {"fields": LINK_HEALTH_FIELDS}),
@@ -217,6 +288,29 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
     @admin.display(description="needs attention", boolean=True)
     def needs_attention(self, source):
         return source.needs_attention
+
+    @admin.display(description="link status", ordering="link_checked_at")
+    def link_status(self, source):
+        return source.link_status
+
+    def get_search_results(self, request, queryset, search_term):
+        """As the admin searches, plus the source a URL or identifier names however it is
+        written (an ISBN-10 with hyphens, "arXiv:2101.00001v2", http for https)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term or " " in term:
+            return found, may_have_duplicates
+        named = list(
+            Source.objects.matching(**dict.fromkeys(("url", *IDENTIFIER_FIELDS), term)).values_list(
+                "pk", flat=True
+            )[:20]
+        )
+        if named:
+            # Searched apart from the list's annotations, then joined by ID: combining
+            # annotated querysets with | is not reliable.
+            plain, _ = super().get_search_results(request, Source.objects.all(), search_term)
+            found = queryset.filter(Q(pk__in=plain.values("pk")) | Q(pk__in=named))
+        return found, may_have_duplicates
 
     def get_fieldsets(self, request, obj=None):
         return [
@@ -336,6 +430,8 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
             request.POST if request.method == "POST" else None, kept=kept, duplicate=duplicate
         )
         if request.method == "POST" and form.is_valid():
+            # Named before the merge: the duplicate is deleted by it.
+            kept_name, duplicate_name = merging.describe(kept), merging.describe(duplicate)
             try:
                 record = form.merge(by=request.user)
             except merging.MergeRefused as refusal:
@@ -343,8 +439,9 @@ class SourceAdmin(SourceInterchangeMixin, admin.ModelAdmin):
                 return redirect("admin:sources_source_changelist")
             messages.success(
                 request,
-                f"Merged “{record.merged_title}” into “{record.kept}”: "
-                f"{record.references_moved} reference(s) moved; its old page redirects here.",
+                f"Merged {duplicate_name} into {kept_name}: "
+                f"{record.references_moved} reference(s) moved; the old page of "
+                f"ID {record.merged_id} redirects here.",
             )
             for report in record.reports_citing_both:
                 messages.warning(request, f"“{report}” now cites this source in two references.")

@@ -14,10 +14,18 @@ from django.db.models import Case, CharField, Count, F, FilteredRelation, Q, Whe
 from django.db.models.functions import Left, Length, Substr
 
 from sources.models import Source
-from sources.normalisation import normalise_doi
+from sources.normalisation import IDENTIFIER_PARSERS, match_keys
 
 SAME_URL = "The same URL apart from http/https or a trailing slash"
 SAME_DOI = "The same DOI"
+# Identifier field → the reason a pair sharing it is shown.
+SAME_IDENTIFIER = {
+    "doi": SAME_DOI,
+    "isbn": "The same ISBN",
+    "pmid": "The same PubMed ID",
+    "arxiv_id": "The same arXiv ID",
+    "handle": "The same handle",
+}
 SIMILAR_TITLE = "Near-identical titles from the same publisher"
 
 # pg_trgm similarity of two titles from one publisher at or above which they are paired.
@@ -41,16 +49,19 @@ class Pair:
 
 
 def likely_duplicates(*, limit: int = MAX_PAIRS) -> list[Pair]:
-    """Pairs of sources with the same URL variant or DOI, or near-identical titles from the
-    same publisher; at most `limit`, strongest first. A fixed number of queries."""
+    """Pairs of sources with the same URL variant or identifier (DOI, ISBN, PMID, arXiv ID,
+    handle), or near-identical titles from the same publisher; at most `limit`, strongest
+    first. A fixed number of queries."""
     reasons: dict[tuple[int, int], list[str]] = defaultdict(list)
     similarity: dict[tuple[int, int], float] = {}
     for ids in _same_url():
         for pair in itertools.combinations(ids, 2):
             reasons[pair].append(SAME_URL)
-    for ids in _same_doi():
-        for pair in itertools.combinations(ids, 2):
-            reasons[pair].append(SAME_DOI)
+    shared = _same_identifiers()
+    for field, reason in SAME_IDENTIFIER.items():
+        for ids in shared[field]:
+            for pair in itertools.combinations(ids, 2):
+                reasons[pair].append(reason)
     for first, second, score in _similar_titles(limit):
         pair = (min(first, second), max(first, second))
         reasons[pair].append(SIMILAR_TITLE)
@@ -84,18 +95,22 @@ def suggest_kept(first: Source, second: Source) -> tuple[Source, Source]:
 
 def _same_url() -> list[list[int]]:
     """IDs of sources whose URLs differ only in http/https or a trailing slash, by group."""
-    keyed = Source.objects.annotate(
-        url_rest=Case(
-            When(url__startswith="https://", then=Substr("url", len("https://") + 1)),
-            When(url__startswith="http://", then=Substr("url", len("http://") + 1)),
-            default=F("url"),
-            output_field=CharField(),
+    keyed = (
+        Source.objects.exclude(url="")
+        .annotate(
+            url_rest=Case(
+                When(url__startswith="https://", then=Substr("url", len("https://") + 1)),
+                When(url__startswith="http://", then=Substr("url", len("http://") + 1)),
+                default=F("url"),
+                output_field=CharField(),
+            )
         )
-    ).annotate(
-        url_key=Case(
-            When(url_rest__endswith="/", then=Left("url_rest", Length("url_rest") - 1)),
-            default=F("url_rest"),
-            output_field=CharField(),
+        .annotate(
+            url_key=Case(
+                When(url_rest__endswith="/", then=Left("url_rest", Length("url_rest") - 1)),
+                default=F("url_rest"),
+                output_field=CharField(),
+            )
         )
     )
     shared = keyed.values("url_key").annotate(n=Count("pk")).filter(n__gt=1).values("url_key")
@@ -103,16 +118,27 @@ def _same_url() -> list[list[int]]:
     return [[pk for _, pk in group] for _, group in itertools.groupby(rows, key=itemgetter(0))]
 
 
-def _same_doi() -> list[list[int]]:
-    """IDs of sources with the same DOI, by group.
+def _same_identifiers() -> dict[str, list[list[int]]]:
+    """Identifier field → IDs of sources sharing a value of it, by group; one query.
 
-    Saving normalises DOIs and a constraint keeps them unique, so only rows written past
+    Saving normalises identifiers and constraints keep them unique, so only rows written past
     `save()` (bulk imports, raw updates) can share one: compare them as normalised.
     """
+    fields = list(IDENTIFIER_PARSERS)
     groups = defaultdict(list)
-    for pk, doi in Source.objects.exclude(doi="").order_by("pk").values_list("pk", "doi"):
-        groups[normalise_doi(doi)].append(pk)
-    return [ids for ids in groups.values() if len(ids) > 1]
+    rows = (
+        Source.objects.exclude(**dict.fromkeys(fields, ""))
+        .order_by("pk")
+        .values_list("pk", *fields)
+    )
+    for pk, *values in rows:
+        for key in match_keys(**dict(zip(fields, values, strict=True))).items():
+            groups[key].append(pk)
+    found = defaultdict(list)
+    for (field, _), ids in groups.items():
+        if len(ids) > 1:
+            found[field].append(ids)
+    return found
 
 
 def _similar_titles(limit: int) -> list[tuple[int, int, float]]:

@@ -23,27 +23,46 @@ class SourceForm(forms.ModelForm):
         fields = [
             "title",
             "url",
+            "where_to_find",
             "publisher",
             "authors",
             "kind",
             "published_on",
             "accessed_on",
+            "doi",
+            "isbn",
+            "pmid",
+            "arxiv_id",
+            "handle",
             "archive_url",
             "status",
             "notes",
             "is_demo",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Written with hyphens or a "PMID:" prefix they are longer than the stored form,
+        # which the model makes and checks (Source.normalise, Source.clean).
+        for name in ("isbn", "pmid"):
+            if name in self.fields:
+                field = self.fields[name]
+                field.max_length = None
+                field.validators = []
+                field.widget.attrs.pop("maxlength", None)
+
     def clean_url(self):
         url = normalise_url(self.cleaned_data["url"])
-        duplicate = Source.objects.filter(url=url).exclude(pk=self.instance.pk).first()
+        # http and https are one page: an http:// copy of an https:// record is refused too.
+        duplicate = Source.objects.matching(url=url).exclude(pk=self.instance.pk).first()
         if duplicate:
             raise forms.ValidationError(
                 format_html(
-                    'This URL is already in the library as <a href="{}">{}</a>. '
+                    'This URL is already in the library as <a href="{}">{}</a>{}. '
                     "Cite that source instead of adding it twice.",
                     reverse("admin:sources_source_change", args=[duplicate.pk]),
                     duplicate.title,
+                    "" if duplicate.url == url else f" ({duplicate.url})",
                 ),
                 code="duplicate",
             )
@@ -51,7 +70,8 @@ class SourceForm(forms.ModelForm):
 
 
 class MergeForm(forms.Form):
-    """One choice per differing field, defaulting to the richer value."""
+    """One choice per differing field, defaulting to the value of the more cited record
+    (else the richer value: `merging.preselected`)."""
 
     def __init__(self, *args, kept: Source, duplicate: Source, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,7 +95,7 @@ class MergeForm(forms.Form):
                         (merging.DUPLICATE, "duplicate", duplicate),
                     )
                 ],
-                initial=merging.richer(field, kept, duplicate),
+                initial=merging.preselected(field, kept, duplicate),
                 widget=forms.RadioSelect,
             )
 
@@ -105,7 +125,7 @@ def _display(source: Source, field: str) -> str:
     if field == "authors":
         value = "; ".join(source.author_list)
     elif field == "url":
-        value = f"{source.url} ({source.get_url_status_display()})"
+        value = f"{source.url} ({source.link_status})" if source.url else ""
     elif field == "kind":
         value = source.get_kind_display()
     else:

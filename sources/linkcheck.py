@@ -201,8 +201,10 @@ def check_sources(
             "concurrency and dead_after must be at least 1, timeout above 0, retries at least 0."
         )
     jobs = []  # (source pk, "url" or "archive", the URL)
-    for pk, url, archive_url in queryset.order_by("pk").values_list("pk", "url", "archive_url"):
-        jobs.append((pk, "url", url))
+    rows = queryset.order_by("pk").values_list("pk", "url", "archive_url")
+    for pk, url, archive_url in rows:
+        if url:  # a source without a URL (a book, an interview) has no link to check
+            jobs.append((pk, "url", url))
         if archive_url:
             jobs.append((pk, "archive", archive_url))
     summary = Summary()

@@ -28,7 +28,12 @@ MERGED_FIELDS = (
     "published_on",
     "accessed_on",
     "language",
+    "where_to_find",
     "doi",
+    "isbn",
+    "pmid",
+    "arxiv_id",
+    "handle",
     "archive_url",
     "archive_date",
     "notes",
@@ -65,6 +70,31 @@ def richer(field: str, kept: Source, duplicate: Source) -> str:
     if isinstance(ours, str) and not model_field.choices and len(theirs) > len(ours):
         return DUPLICATE
     return KEPT
+
+
+def preselected(field: str, kept: Source, duplicate: Source) -> str:
+    """KEPT or DUPLICATE: the side the merge form offers first. The record cited by more
+    references (its values are what readers have seen), unless its value is empty; when
+    both are cited alike, the richer value. Reads `reference_count` where annotated."""
+    counts = [getattr(source, "reference_count", 0) for source in (kept, duplicate)]
+    if counts[0] == counts[1]:
+        return richer(field, kept, duplicate)
+    cited, other = (KEPT, DUPLICATE) if counts[0] > counts[1] else (DUPLICATE, KEPT)
+    model_field = Source._meta.get_field(field)
+    value = getattr(kept if cited == KEPT else duplicate, model_field.attname)
+    if field == "authors" and not value.strip() or _is_empty(model_field, value):
+        return other
+    return cited
+
+
+def describe(source: Source, source_id: int | None = None) -> str:
+    """A source as a message names it, told apart from a twin of the same title: “title”
+    (ID n, its URL or first identifier)."""
+    found = source.url or next(
+        (f"{label} {value}" for label, value, _ in source.identifier_links), ""
+    )
+    details = ", ".join(part for part in (f"ID {source_id or source.pk}", found) if part)
+    return f"“{source.title}” ({details})"
 
 
 def _is_empty(model_field, value) -> bool:

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+from django.db.models import Q
 
 from reports import publishing
 from reports.content import ReportContent
@@ -403,10 +404,22 @@ class _Seen:
         self.first: dict[tuple, str] = {}
 
     def unique_fields(self, model, row: dict, fields: tuple[str, ...], path: str) -> None:
+        # A one-field unique constraint (a source's URL, unique when not blank) counts too.
+        constrained = {
+            constraint.fields[0]
+            for constraint in model._meta.constraints
+            if isinstance(constraint, models.UniqueConstraint)
+            and len(constraint.fields) == 1
+            and constraint.condition == ~Q(**{constraint.fields[0]: ""})
+        }
         for name in fields:
             field_ = model._meta.get_field(name)
-            if field_.unique and row[name] not in (None, ""):
+            if row[name] in (None, ""):
+                continue
+            if field_.unique:
                 self.once(model, row[name], join(path, name), name)
+            elif name in constrained:
+                self.once((model, name), row[name], join(path, name), name)
 
     def once(self, kind, value, path: str, name: str, *, message: str = "", holder="") -> None:
         """`value` of `kind` held by the object at `holder` (by default, the one `path` is in)."""
@@ -433,6 +446,13 @@ CITED_SOURCE = {
     "kind": "text",
     "archive_url": (Source, "archive_url"),
     "is_active": "true or false",
+    # Absent from versions frozen before sources had identifiers.
+    "doi": (Source, "doi"),
+    "isbn": (Source, "isbn"),
+    "pmid": (Source, "pmid"),
+    "arxiv_id": (Source, "arxiv_id"),
+    "handle": (Source, "handle"),
+    "where_to_find": (Source, "where_to_find"),
 }
 CONTENT = {
     "claim": (Report, "claim"),

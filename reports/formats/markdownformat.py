@@ -109,9 +109,11 @@ def footnote(reference: dict) -> str:
     publisher = escape(source["publisher"]["name"]) if source.get("publisher") else ""
     if publisher or published:
         parts.append(", ".join(part for part in (publisher, published) if part))
-    link = f"<{source['url']}>"
+    # A source may have no URL (a book, an interview): then there is no link to give.
+    link = f"<{source['url']}>" if source.get("url") else ""
     accessed = _partial_date(source.get("accessed_on"))
-    parts.append(f"{link} (accessed {accessed})" if accessed else link)
+    if link:
+        parts.append(f"{link} (accessed {accessed})" if accessed else link)
     if source.get("archive_url"):
         archived = _partial_date(source.get("archive_date"))
         on = f" on {archived}" if archived else ""

@@ -281,7 +281,10 @@ def _source_id(reference) -> int | None:
 def _details(source) -> str:
     archive = f", archived at {source.archive_url}" if source.archive_url else ""
     retired = "" if source.is_active else " (retired)"
-    return f"{source.title}, {source.url}{archive}{retired}"
+    # A source may have no URL; its identifiers and note then say where it is.
+    found = [source.url, *(f"{label} {value}" for label, value, _ in source.identifier_links)]
+    found.append(source.where_to_find)
+    return ", ".join(part for part in (source.title, *found) if part) + archive + retired
 
 
 def _cites(reference) -> str:

@@ -4,11 +4,15 @@ Upload → preview → confirm. The preview saves nothing; it carries the file's
 confirm step inside the form, signed (django.core.signing) for this user, so any app server
 can finish the import: no upload is kept in memory or on disk between the two requests.
 Confirming reads and plans the file again against the library as it is then, in the same
-transaction that saves it.
+transaction that saves it. A file with refused entries is imported whole or not at all,
+unless the curator chooses to leave the refused out (their list downloads as CSV); matched
+records whose empty fields the file can fill are filled on the rows the curator ticks.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 from django import forms
@@ -108,6 +112,11 @@ class SourceInterchangeMixin:
                 self.admin_site.admin_view(self.import_view),
                 name="sources_source_import",
             ),
+            path(
+                "import/refused/",
+                self.admin_site.admin_view(self.import_refused_view),
+                name="sources_source_import_refused",
+            ),
             *super().get_urls(),
         ]
 
@@ -140,38 +149,66 @@ class SourceInterchangeMixin:
         except ImportRefused as refusal:
             form.add_error("file", str(refusal))
             return self._import_page(request, form, status=400)
-        payload = sign_upload(request, name=name, format=fmt, text=text) if plan.ok else ""
+        payload = sign_upload(request, name=name, format=fmt, text=text) if plan.importable else ""
         if _LIMIT and len(payload) > _LIMIT - 16 * 1024:
             form.add_error("file", TOO_LARGE)
             return self._import_page(request, form, status=400)
         return self._preview_page(request, plan, payload)
 
-    def _import_confirm(self, request):
+    def _upload_or_page(self, request):
+        """The signed upload the preview posted, or the upload page saying what is wrong."""
         try:
-            upload = unsign_upload(request, request.POST["payload"])
+            return unsign_upload(request, request.POST.get("payload", "")), None
         except signing.SignatureExpired:
-            return self._import_page(
-                request,
-                UploadForm(),
-                error="This preview is too old to import from: upload the file again.",
-                status=400,
-            )
+            error = "This preview is too old to import from: upload the file again."
         except signing.BadSignature:
-            return self._import_page(
-                request,
-                UploadForm(),
-                error="The import could not be verified (the form was altered): "
-                "upload the file again.",
-                status=400,
+            error = (
+                "The import could not be verified (the form was altered): upload the file again."
             )
+        return None, self._import_page(request, UploadForm(), error=error, status=400)
+
+    def import_refused_view(self, request):
+        """The refused entries of a previewed file, as CSV: entry, field, problem."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return redirect("admin:sources_source_import")
+        upload, page = self._upload_or_page(request)
+        if page is not None:
+            return page
+        try:
+            plan = interchange.plan_file(
+                upload["text"], upload["format"], upload["name"], **self._import_options(request)
+            )
+        except ImportRefused as refusal:
+            return self._import_page(request, UploadForm(), error=str(refusal), status=400)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["file", "entry", "field", "problem"])
+        for where, field, problem in plan.refusals():
+            writer.writerow([upload["name"], where, field, problem])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        stem = upload["name"].rsplit(".", 1)[0] or "import"
+        response["Content-Disposition"] = f'attachment; filename="{stem}-refused.csv"'
+        return response
+
+    def _import_confirm(self, request):
+        upload, page = self._upload_or_page(request)
+        if page is not None:
+            return page
         name = upload["name"]
+        leave_refused = request.POST.get("leave_refused") == "1"
+        # Leaving out more (or other) entries than the curator saw is not what they chose.
+        expected_refused = request.POST.get("refused", "")
+        fill = {int(p) for p in request.POST.getlist("fill") if p.isdigit()}
         try:
             with transaction.atomic():
                 plan = interchange.plan_file(
                     upload["text"], upload["format"], name, **self._import_options(request)
                 )
-                if plan.ok:
-                    plan.apply(by=request.user)
+                chosen = leave_refused and str(plan.refused) == expected_refused
+                if plan.ok or (chosen and plan.importable):
+                    plan.apply(by=request.user, leave_refused=chosen, fill=fill)
         except ImportRefused as refusal:
             return self._import_page(request, UploadForm(), error=str(refusal), status=400)
         except IntegrityError:
@@ -182,10 +219,13 @@ class SourceInterchangeMixin:
                 "Upload the file again to see what it holds now.",
                 status=409,
             )
-        if not plan.ok:
+        if not plan.applied:
             # The library changed since the preview: show what would happen now.
             return self._preview_page(request, plan, "", status=409)
-        messages.success(request, f"Imported {name}: {plan.summary()}.")
+        left_out = " (left out)" if plan.refused else ""
+        filled = len(plan.filled)
+        filled = f"; empty fields filled in {filled} record{'s' * (filled != 1)}" if filled else ""
+        messages.success(request, f"Imported {name}: {plan.summary()}{left_out}{filled}.")
         return redirect("admin:sources_source_changelist")
 
     def _import_options(self, request) -> dict:

@@ -11,6 +11,7 @@ which CSL-JSON keeps for such data; reading it back recreates the same record.
 from __future__ import annotations
 
 import json
+import logging
 
 from sources.interchange.common import (
     Entry,
@@ -19,11 +20,14 @@ from sources.interchange.common import (
     PartialDate,
     choice_value,
     kind_for_report,
+    plain_title,
+    season_name,
     split_notes,
     stored_date,
 )
 from sources.models import Source
 
+logger = logging.getLogger(__name__)
 Kind = Source.Kind
 # CSL type → kind; "report" depends on the domain (kind_for_report), the rest → other.
 KINDS = {
@@ -90,6 +94,8 @@ LABELS = {
     "archive_date": "custom.factually.archive_date",
     "url_status": "custom.factually.url_status",
 }
+# What CSL has no variable for, read from and written to "custom": {"factually": {…}}.
+IDENTIFIERS_CUSTOM = {"arxiv_id": "arxiv_id", "handle": "handle", "where_to_find": "where_to_find"}
 MEDIA_TYPE = "application/vnd.citationstyles.csl+json"
 
 
@@ -111,7 +117,18 @@ def read(text: str, filename: str) -> list[Entry]:
             filename,
             f"CSL-JSON is a list of items, [{{…}}, …]; this file holds {_json_kind(data)}.",
         )
-    return [_entry(item, index) for index, item in enumerate(data, start=1)]
+    return [_guarded(item, index) for index, item in enumerate(data, start=1)]
+
+
+def _guarded(item: object, index: int) -> Entry:
+    """The entry, or, if reading it fails in a way nobody foresaw, a refusal that says where."""
+    try:
+        return _entry(item, index)
+    except Exception:
+        logger.exception("Reading CSL-JSON item %s failed", index)
+        entry = Entry(where=f"entry {index}", labels=LABELS)
+        entry.refuse(None, "this item could not be read; check its fields against CSL-JSON.")
+        return entry
 
 
 def _entry(item: object, index: int) -> Entry:
@@ -126,9 +143,11 @@ def _entry(item: object, index: int) -> Entry:
         entry.refuse(None, f"field “custom.{CUSTOM}” is {_json_kind(custom)}, not an object.")
         custom = {}
 
-    entry.title = _text(entry, item, "title")
+    entry.title = plain_title(_text(entry, item, "title"))
     entry.url = _text(entry, item, "URL")
     entry.doi = _text(entry, item, "DOI")
+    entry.take_identifiers(item, {"isbn": "ISBN", "pmid": "PMID"})
+    entry.take_identifiers(custom, IDENTIFIERS_CUSTOM)
     entry.language = _text(entry, item, "language")
     entry.notes = split_notes(_text(entry, custom, "notes", "custom.factually.notes"))
     entry.notes += [line for line in split_notes(_text(entry, item, "note")) if line]
@@ -136,17 +155,21 @@ def _entry(item: object, index: int) -> Entry:
     entry.published = _date(entry, item, "issued")
     entry.accessed = _date(entry, item, "accessed")
 
-    container = _text(entry, item, "container-title")
-    entry.publisher_name = container or _text(entry, item, "publisher")
-    publisher = custom.get("publisher")
-    if isinstance(publisher, dict):
-        entry.publisher_name = _text(entry, publisher, "name", "custom.factually.publisher")
-        entry.publisher_domain = _text(entry, publisher, "domain", "custom.factually.publisher")
-
+    container = plain_title(_text(entry, item, "container-title"))
+    publisher_name = _text(entry, item, "publisher")
     csl_type = _text(entry, item, "type")
     entry.kind = KINDS.get(csl_type, Kind.OTHER)
     if csl_type == "report":
         entry.kind = kind_for_report(entry.url)
+    # An article's publisher is its journal or newspaper; a chapter's container is its book.
+    if entry.kind in CONTAINED and csl_type not in ("chapter", "entry"):
+        entry.publisher_name = container or publisher_name
+    else:
+        entry.publisher_name = publisher_name or container
+    publisher = custom.get("publisher")
+    if isinstance(publisher, dict):
+        entry.publisher_name = _text(entry, publisher, "name", "custom.factually.publisher")
+        entry.publisher_domain = _text(entry, publisher, "domain", "custom.factually.publisher")
     kind = _text(entry, custom, "kind", "custom.factually.kind")
     if kind and choice_value(Kind.choices, kind):
         entry.kind = choice_value(Kind.choices, kind)
@@ -220,30 +243,88 @@ def _names(entry: Entry, names) -> list[str]:
     return authors
 
 
+MODEL_DATES = {"issued": "published_on", "accessed": "accessed_on"}
+
+
 def _date(entry: Entry, item: dict, key: str) -> PartialDate | None:
+    """A CSL date: date-parts (a range has two), a season, or `raw`, `edtf`, `literal` text.
+
+    What the library cannot hold (the end of a range, a season, "circa", a literal such as
+    "(in press)") goes into the notes, with the first date kept.
+    """
     value = item.get(key)
+    model_field = MODEL_DATES[key]
     if value is None or value == "" or value == {}:
         return None
+    if isinstance(value, str):
+        return entry.read_date(model_field, value, label=key)
     try:
-        if isinstance(value, str):
-            return PartialDate.from_iso(value)
         if not isinstance(value, dict):
             raise ValueError(f"is {_json_kind(value)}, not a date")
         parts = value.get("date-parts")
-        if parts is not None:
-            # A range has two lists of parts; the library keeps where it starts.
-            if not (isinstance(parts, list) and parts and isinstance(parts[0], list)):
-                raise ValueError("date-parts must be a list of lists, e.g. [[2020, 3, 5]]")
-            if not 1 <= len(parts[0]) <= 3:
-                raise ValueError("date-parts must hold a year, a month and a day at most")
-            return PartialDate.from_parts(*parts[0])
-        for alternative in ("raw", "edtf", "literal"):
-            if isinstance(value.get(alternative), str):
-                return PartialDate.from_iso(value[alternative])
-        raise ValueError("has no date-parts")
+        if parts is not None and not (
+            isinstance(parts, list) and all(isinstance(p, list) for p in parts)
+        ):
+            raise ValueError("date-parts must be a list of lists, e.g. [[2020, 3, 5]]")
+        parts = [[p for p in end if p not in ("", None)] for end in parts or []]
+        parts = [end for end in parts if end]
+        if not parts:
+            # Empty date-parts beside a literal ("(in press)") or raw text: the text says it.
+            return _text_date(entry, value, key, model_field)
+        if any(not 1 <= len(end) <= 3 for end in parts):
+            raise ValueError("date-parts must hold a year, a month and a day at most")
+        first = parts[0]
+        said = []
+        season = season_name(_number(first[1])) if len(first) > 1 else ""
+        if season:
+            first = first[:1]
+        season = season or _season(value.get("season"))
+        if season:
+            said.append(f"{season} {first[0]}")
+        date = PartialDate.from_parts(*first)
+        if len(parts) > 1:
+            said = ["/".join(_written(end) for end in parts[:2])]
+        if value.get("circa") not in (None, False, 0, "", "0", "false"):
+            said = [f"circa {' '.join(said) or _written(parts[0])}"]
+        if said:
+            entry.note_date(model_field, " ".join(said), date)
+        return date
     except ValueError as error:
         entry.errors.append(FieldError(key, f"{error}."))
         return None
+
+
+def _text_date(entry: Entry, value: dict, key: str, model_field: str) -> PartialDate | None:
+    for alternative in ("raw", "edtf"):
+        if isinstance(value.get(alternative), str) and value[alternative].strip():
+            return entry.read_date(model_field, value[alternative], label=f"{key}.{alternative}")
+    literal = value.get("literal")
+    if isinstance(literal, str) and literal.strip():
+        # A literal is what to print, not a date: try it, else keep it word for word.
+        try:
+            date, _ = PartialDate.from_text(literal)
+        except ValueError:
+            date = None
+        entry.note_date(model_field, " ".join(literal.split()), date)
+        return date
+    raise ValueError("has no date-parts")
+
+
+def _number(part):
+    if isinstance(part, str) and part.strip().isdigit():
+        return int(part)
+    return part
+
+
+def _season(season) -> str:
+    season = _number(season)
+    if isinstance(season, int):
+        return season_name(season) or season_name(season + 12)
+    return season.strip().title() if isinstance(season, str) else ""
+
+
+def _written(parts: list) -> str:
+    return "-".join(str(part) for part in parts)
 
 
 def _json_kind(value) -> str:
@@ -269,10 +350,12 @@ def as_item(source: Source) -> dict:
         "id": f"source-{source.pk}",
         "type": TYPES.get(source.kind, "webpage"),
         "title": source.title,
-        "URL": source.url,
     }
-    if source.doi:
-        result["DOI"] = source.doi
+    if source.url:
+        result["URL"] = source.url
+    for field_name, key in (("doi", "DOI"), ("isbn", "ISBN"), ("pmid", "PMID")):
+        if getattr(source, field_name):
+            result[key] = getattr(source, field_name)
     if source.author_list:
         # Stored as written, one per line: we do not guess which part is the family name.
         result["author"] = [{"literal": name} for name in source.author_list]
@@ -287,6 +370,9 @@ def as_item(source: Source) -> dict:
     if source.language:
         result["language"] = source.language
     custom = {"kind": source.kind}
+    custom.update(
+        {k: getattr(source, f) for f, k in IDENTIFIERS_CUSTOM.items() if getattr(source, f)}
+    )
     if source.publisher:
         custom["publisher"] = {"name": source.publisher.name, "domain": source.publisher.domain}
     if source.url_status != Source.UrlStatus.LIVE:

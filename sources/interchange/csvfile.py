@@ -1,7 +1,8 @@
 """CSV files with a header line, as spreadsheets save them.
 
-Columns (any order; title and url are required, the others may be left out):
-title,url,publisher,authors,published_on,accessed_on,language,kind,doi,archive_url,archive_date
+Columns (any order; title is required, the others may be left out):
+title,url,publisher,authors,published_on,accessed_on,language,kind,doi,isbn,pmid,arxiv_id,
+handle,where_to_find,archive_url,archive_date
 Authors are separated by ";". Dates are YYYY-MM-DD (or YYYY-MM, YYYY: see common.py). The
 kind is a value or label of Source.Kind ("news_article" or "News article"); the publisher
 is a name, matched as for the other formats. Problems are reported by line number, the
@@ -31,10 +32,15 @@ COLUMNS = (
     "language",
     "kind",
     "doi",
+    "isbn",
+    "pmid",
+    "arxiv_id",
+    "handle",
+    "where_to_find",
     "archive_url",
     "archive_date",
 )
-REQUIRED = ("title", "url")
+REQUIRED = ("title",)
 DATES = {"published_on": "published", "accessed_on": "accessed", "archive_date": "archive_date"}
 
 
@@ -93,7 +99,8 @@ def _entry(row: list[str], columns: list[str], line: int) -> Entry:
     values = dict(zip(columns, (value.strip() for value in row), strict=False))
     entry.title = values.get("title", "")
     entry.url = values.get("url", "")
-    entry.doi = values.get("doi", "")
+    for name in ("doi", "isbn", "pmid", "arxiv_id", "handle", "where_to_find"):
+        setattr(entry, name, values.get(name, ""))
     entry.publisher_name = values.get("publisher", "")
     entry.authors = [name.strip() for name in values.get("authors", "").split(";") if name.strip()]
     entry.language = values.get("language", "")

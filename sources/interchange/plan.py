@@ -1,26 +1,41 @@
 """What an import will do with each entry, decided before anything is saved.
 
 `build_plan` reads the library (never writes): each entry is to be created, matched to a
-record that exists (same normalised URL, or same DOI) or to an earlier entry of the same
-file, or refused with the reason. `ImportPlan.apply` then saves the whole file in one
-transaction, and only if no entry is refused. Matched records are left as they are.
+record that exists (same URL, http and https alike, or the same DOI, ISBN, PMID, arXiv ID or
+handle: `SourceQuerySet.matching_many`) or to an earlier entry of the same file, or refused
+with the reason. `ImportPlan.apply` then saves the whole file in one transaction: by
+default only if no entry is refused; or, if the curator chooses, the good entries with the
+refused left out. Matched records are left as they are, unless the curator asks to fill
+their empty fields from the entry (`filling`).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import transaction
 
-from sources.interchange.common import Entry, ImportRefused, is_doi_link
-from sources.models import Publisher, Source
+from sources.interchange import filling
+from sources.interchange.common import Entry, FieldError, ImportRefused, says_nothing_of_publisher
+from sources.interchange.filling import Fill
+from sources.models import MATCHED_FIELDS, Publisher, Source
 from sources.normalisation import clean_domain, domain_of
 
-# Lookups by URL or DOI go in batches of this many, to keep each query's parameters few.
+# Lookups by URL or identifier go in batches of this many, to keep each query's parameters few.
 BATCH = 500
+# How a match is named to the curator, by the field shared.
+SAME = {
+    "url": "URL",
+    "doi": "DOI",
+    "isbn": "ISBN",
+    "pmid": "PubMed ID",
+    "arxiv_id": "arXiv ID",
+    "handle": "handle",
+}
 
 
 def no_progress(iterable: Iterable, **kwargs) -> Iterable:
@@ -50,7 +65,7 @@ class NewPublisher:
         return self.instance
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.domain})"
+        return f"{self.name} ({self.domain})" if self.domain else self.name
 
 
 @dataclass
@@ -65,7 +80,10 @@ class PlannedEntry:
     publisher: Publisher | NewPublisher | None = None
     # Why the publisher the file names is left out, when it is.
     publisher_left_out: str = ""
+    # Empty fields of the matched record this entry can fill, if the curator asks.
+    fills: list[Fill] = field(default_factory=list)
     source: Source | None = None  # set once applied: the record created or matched
+    position: int = 0  # 1-based, in the file: how the preview names the rows to fill
 
     @property
     def errors(self):
@@ -81,6 +99,8 @@ class ImportPlan:
     filename: str
     format: str
     entries: list[PlannedEntry] = field(default_factory=list)
+    applied: bool = False  # set by `apply`
+    filled: list[Source] = field(default_factory=list)  # records `apply` filled
 
     def count(self, action: Action) -> int:
         return sum(1 for planned in self.entries if planned.action == action)
@@ -105,6 +125,20 @@ class ImportPlan:
     def summary(self) -> str:
         return f"{self.created} created, {self.matched} matched existing, {self.refused} refused"
 
+    @property
+    def importable(self) -> int:
+        """How many entries would be saved (created or matched) if the refused are left out."""
+        return self.created + self.matched
+
+    def refusals(self) -> list[tuple[str, str, str]]:
+        """(entry, field, problem) for each problem of the refused entries."""
+        return [
+            (planned.entry.where, problem.field, problem.message)
+            for planned in self.entries
+            if planned.action == Action.REFUSE
+            for problem in (planned.errors or [FieldError("", planned.reason)])
+        ]
+
     def problems(self) -> list[str]:
         """One line per problem: file, entry, field and what is wrong."""
         return [
@@ -114,26 +148,36 @@ class ImportPlan:
             for problem in (planned.errors or [planned.reason])
         ]
 
-    def apply(self, *, by=None, progress: Progress = no_progress) -> list[Source]:
+    def apply(
+        self,
+        *,
+        by=None,
+        progress: Progress = no_progress,
+        leave_refused: bool = False,
+        fill: Collection[int] = (),
+    ) -> list[Source]:
         """Save the plan in one transaction and return the sources created.
 
-        Raises `ImportRefused` if any entry is refused: a file is imported whole or not at all.
+        Raises `ImportRefused` if any entry is refused, unless `leave_refused`: then the
+        good entries are saved and the refused left out. `fill` holds the positions of
+        matched entries whose record gets its empty fields filled (see `filling`).
         """
-        if not self.ok:
+        if not self.ok and not leave_refused:
             raise ImportRefused(
                 self.filename, f"{self.refused} entries are refused; nothing was saved."
             )
-        created = []
+        created, self.filled = [], []
         with transaction.atomic():
             for planned in progress(self.entries, desc=f"{self.filename}: saving", unit="entry"):
+                if planned.action == Action.REFUSE:
+                    continue
                 if planned.action == Action.MATCH:
                     planned.source = planned.existing or planned.same_as.source
+                    if planned.position in fill and planned.fills and planned.existing:
+                        self._fill(planned, by)
                     continue
-                publisher = planned.publisher
-                if isinstance(publisher, NewPublisher):
-                    publisher = publisher.save()
                 planned.source = Source.objects.create(
-                    publisher=publisher, **planned.entry.source_fields()
+                    publisher=_saved(planned.publisher), **planned.entry.source_fields()
                 )
                 created.append(planned.source)
             if by is not None and created:
@@ -143,7 +187,22 @@ class ImportPlan:
                     action_flag=ADDITION,
                     change_message=f"Imported from {self.filename}.",
                 )
+        self.applied = True
         return created
+
+    def _fill(self, planned: PlannedEntry, by) -> None:
+        source = Source.objects.select_for_update().get(pk=planned.existing.pk)
+        done = filling.fill(source, planned.entry, planned.fills, _saved(planned.publisher))
+        if not done:
+            return
+        self.filled.append(source)
+        if by is not None:
+            LogEntry.objects.log_actions(
+                user_id=by.pk,
+                queryset=[source],
+                action_flag=CHANGE,
+                change_message=f"Filled {', '.join(done)} from {self.filename}.",
+            )
 
 
 def build_plan(
@@ -161,73 +220,83 @@ def build_plan(
     """
     plan = ImportPlan(filename=filename, format=format)
     good = [entry for entry in entries if entry.ok]
-    by_url = _existing("url", {entry.url for entry in good})
-    by_doi = _existing("doi", {entry.doi for entry in good if entry.doi})
-    seen_url: dict[str, PlannedEntry] = {}
-    seen_doi: dict[str, PlannedEntry] = {}
+    existing = Source.objects.matching_many(
+        {name: {getattr(entry, name) for entry in good} for name in MATCHED_FIELDS},
+        batch=BATCH,
+    )
+    seen: dict[tuple[str, str], PlannedEntry] = {}
     publishers = PublisherResolver(create=create_publishers)
-    for entry in progress(entries, desc=f"{filename}: checking", unit="entry"):
-        planned = _plan_entry(entry, by_url, by_doi, seen_url, seen_doi)
+    for position, entry in enumerate(
+        progress(entries, desc=f"{filename}: checking", unit="entry"), start=1
+    ):
+        planned = _plan_entry(entry, existing, seen)
+        planned.position = position
         if planned.action == Action.CREATE:
             planned.publisher, planned.publisher_left_out = publishers.resolve(entry)
+        elif planned.action == Action.MATCH and planned.existing and not planned.same_as:
+            if planned.existing.publisher_id is None:
+                planned.publisher, planned.publisher_left_out = publishers.resolve(entry)
+            planned.fills = filling.fills_for(entry, planned.existing, planned.publisher)
         if planned.action != Action.REFUSE:
-            seen_url.setdefault(entry.url, planned)
-            if entry.doi:
-                seen_doi.setdefault(entry.doi, planned)
+            for key in entry.match_keys.items():
+                seen.setdefault(key, planned)
         plan.entries.append(planned)
     return plan
 
 
-def _plan_entry(entry, by_url, by_doi, seen_url, seen_doi) -> PlannedEntry:
+def _plan_entry(entry, existing, seen) -> PlannedEntry:
     if not entry.ok:
         return PlannedEntry(entry, Action.REFUSE)
-    same_url, same_doi = by_url.get(entry.url), by_doi.get(entry.doi)
-    if same_url and same_doi and same_url != same_doi:
+    keys = entry.match_keys
+    found = {name: existing[name, key] for name, key in keys.items() if (name, key) in existing}
+    if len({source.pk for source in found.values()}) > 1:
         return PlannedEntry(
             entry,
             Action.REFUSE,
-            reason=f"its URL is in the library as “{same_url}” but its DOI as “{same_doi}”.",
+            reason="it matches more than one record of the library: "
+            + "; ".join(f"its {SAME[name]} “{source}”" for name, source in found.items())
+            + ".",
         )
-    if same_url or same_doi:
-        reason = "same URL" if same_url else "same DOI"
-        return PlannedEntry(entry, Action.MATCH, reason=reason, existing=same_url or same_doi)
-    first_url, first_doi = seen_url.get(entry.url), seen_doi.get(entry.doi)
-    if first_url and first_doi and first_url is not first_doi:
+    if found:
+        name, source = next(iter(found.items()))
+        return PlannedEntry(entry, Action.MATCH, reason=f"same {SAME[name]}", existing=source)
+    earlier = {name: seen[name, key] for name, key in keys.items() if (name, key) in seen}
+    if len({id(planned) for planned in earlier.values()}) > 1:
         return PlannedEntry(
             entry,
             Action.REFUSE,
-            reason=(
-                f"its URL repeats {first_url.entry.where} of this file "
-                f"but its DOI repeats {first_doi.entry.where}."
-            ),
+            reason="it repeats more than one entry of this file: "
+            + "; ".join(f"its {SAME[name]} {p.entry.where}" for name, p in earlier.items())
+            + ".",
         )
-    first = first_url or first_doi
-    if first:
-        reason = "same URL" if first_url else "same DOI"
+    if earlier:
+        name, first = next(iter(earlier.items()))
         return PlannedEntry(
-            entry, Action.MATCH, reason=reason, existing=first.existing, same_as=first
+            entry, Action.MATCH, reason=f"same {SAME[name]}", existing=first.existing, same_as=first
         )
     return PlannedEntry(entry, Action.CREATE)
 
 
-def _existing(field_name: str, values: set[str]) -> dict[str, Source]:
-    """The sources whose `field_name` is one of `values` (both stored normalised)."""
-    found = {}
-    values = sorted(values)
-    for start in range(0, len(values), BATCH):
-        batch = values[start : start + BATCH]
-        for source in Source.objects.filter(**{f"{field_name}__in": batch}):
-            found[getattr(source, field_name)] = source
-    return found
+def _saved(publisher: Publisher | NewPublisher | None) -> Publisher | None:
+    return publisher.save() if isinstance(publisher, NewPublisher) else publisher
+
+
+def _comparable(name: str) -> str:
+    words = re.findall(r"\w+", name.lower())
+    return " ".join(words[1:] if words[:1] == ["the"] else words)
 
 
 class PublisherResolver:
     """Finds each entry's publisher, or plans a new one, remembering what it found.
 
-    In order: the publisher domain the file gives (our own exports do); the publisher of the
-    URL's domain (or a parent domain); a publisher of the same name, in any case; else a new
-    publisher of that name with the URL's domain. A DOI link's domain (doi.org) says nothing
-    about the publisher, so such an entry gets no new publisher without a domain of its own.
+    What the file says comes first: the publisher domain it gives (our own exports do), then
+    a publisher of the name it gives (its journal, newspaper, publisher or institution), in
+    any case. Only then the URL's domain (or a parent domain), and only if the file names no
+    other publisher: a Nature Energy article is not Nature Reviews Materials's because both
+    are on nature.com. A new publisher takes the URL's domain unless another publisher holds
+    it, the host serves many publishers (doi.org, handle.net, archive.org: see
+    `sources.normalisation.GENERIC_HOSTS`) or the entry is a paper (journals share hosts);
+    else it is known by name alone.
     """
 
     def __init__(self, *, create: bool = True):
@@ -241,23 +310,28 @@ class PublisherResolver:
             : Publisher._meta.get_field("name").max_length
         ]
         given_domain = clean_domain(entry.publisher_domain)
-        url_domain = "" if is_doi_link(entry.url) else domain_of(entry.url)
-        for domain in (given_domain, url_domain):
-            if domain and (publisher := self._for_domain(domain)):
-                return publisher, ""
-        if name and (publisher := self._for_name(name)):
+        url_domain = "" if says_nothing_of_publisher(entry.url) else domain_of(entry.url)
+        if given_domain and (publisher := self._for_domain(given_domain)):
             return publisher, ""
+        # A domain the file gives is the publisher's identity (two may share a name).
+        if name and not given_domain and (publisher := self._for_name(name)):
+            return publisher, ""
+        of_domain = self._for_domain(url_domain) if url_domain else None
+        if of_domain and (not name or _comparable(of_domain.name) == _comparable(name)):
+            return of_domain, ""
         if not name:
             return None, ""
-        domain = given_domain or url_domain
-        if not domain or len(domain) > Publisher._meta.get_field("domain").max_length:
-            return None, (
-                f"“{name}” is not in the library, and a DOI link gives no web domain to add it with"
-            )
         if not self.create:
             return None, f"“{name}” is not in the library, and you may not add publishers"
+        domain = given_domain
+        if not domain and not of_domain and entry.kind != Source.Kind.ACADEMIC_PAPER:
+            domain = url_domain
+        if len(domain) > Publisher._meta.get_field("domain").max_length:
+            domain = ""
         publisher = NewPublisher(name=name, domain=domain)
-        self._by_domain[domain] = self._by_name[name.lower()] = publisher
+        if domain:
+            self._by_domain[domain] = publisher
+        self._by_name[name.lower()] = publisher
         return publisher, ""
 
     def _for_domain(self, domain: str):

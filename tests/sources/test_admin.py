@@ -211,3 +211,90 @@ def test_publisher_changelist_counts_sources(editor_client):
     content = editor_client.get(reverse("admin:sources_publisher_changelist")).content.decode()
 
     assert re.search(r"Reuters.*?<td class=\"field-source_count\">2</td>", content, re.S)
+
+
+# Sources without a URL, identifiers and link status
+
+
+def test_a_book_without_a_url_is_added_with_its_identifiers(editor_client):
+    response = editor_client.post(
+        reverse("admin:sources_source_add"),
+        add_form(
+            title="The Road to Serfdom",
+            url="",
+            isbn="0-226-32061-8",
+            where_to_find="Any library; first edition 1944",
+        ),
+    )
+
+    assert response.status_code == 302, page_text(response)
+    book = Source.objects.get(title="The Road to Serfdom")
+    assert (book.url, book.isbn) == ("", "9780226320618")
+    assert book.where_to_find == "Any library; first edition 1944"
+
+
+def test_an_http_copy_of_an_https_source_is_refused_naming_the_record(editor_client):
+    existing = make_source(title="The original", url="https://example.org/a")
+
+    response = editor_client.post(
+        reverse("admin:sources_source_add"), add_form(url="http://example.org/a?utm_source=x")
+    )
+
+    assert response.status_code == 200
+    assert "This URL is already in the library as The original (https://example.org/a)" in (
+        page_text(response)
+    )
+    assert Source.objects.get() == existing
+
+
+def test_an_isbn_with_a_wrong_check_digit_is_refused_on_its_field(editor_client):
+    response = editor_client.post(
+        reverse("admin:sources_source_add"), add_form(url="", isbn="978-0-306-40615-8")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["isbn"] == [
+        "“978-0-306-40615-8” is not an ISBN: its check digit is wrong."
+    ]
+
+
+def test_the_list_filters_by_url_identifier_and_link_status(editor_client):
+    book = make_source(title="A book", url="", isbn="9780306406157")
+    interview = make_source(title="An interview", url="")
+    unchecked = make_source(title="A page never checked", url="https://example.org/new")
+    checked = make_source(title="A page checked", url="https://example.org/old")
+    Source.objects.filter(pk=checked.pk).update(link_checked_at="2026-01-01T00:00Z")
+
+    def listed(**query):
+        response = editor_client.get(reverse(CHANGELIST), query)
+        return set(response.context["cl"].result_list)
+
+    assert listed(has_url="no") == {book, interview}
+    assert listed(has_url="yes") == {unchecked, checked}
+    assert listed(has_identifier="yes") == {book}
+    assert listed(has_identifier="no") == {interview, unchecked, checked}
+    assert listed(link_status="unchecked") == {unchecked}
+    assert listed(link_status="live") == {checked}
+    assert listed(link_status="none") == {book, interview}
+    content = editor_client.get(reverse(CHANGELIST), {"q": "never"}).content.decode()
+    assert '<td class="field-link_status">unchecked</td>' in content
+    assert '<td class="field-link_status">Live</td>' not in content
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["0-306-40615-2", "9780306406157", "arXiv:2101.00001v2", "10/FQD6HJ", "http://example.org/a"],
+)
+def test_searching_finds_a_source_by_any_identifier_however_written(editor_client, term):
+    wanted = make_source(
+        title="Wanted",
+        url="https://example.org/a",
+        isbn="9780306406157",
+        arxiv_id="2101.00001",
+        doi="10/fqd6hj",
+    )
+    make_source(title="Other")
+
+    response = editor_client.get(reverse(CHANGELIST), {"q": term})
+
+    assert list(response.context["cl"].result_list) == [wanted]

@@ -183,3 +183,27 @@ def test_editors_without_the_merge_permission_cannot_see_the_duplicates(client, 
     client.force_login(writer)
 
     assert client.get(reverse("admin:sources_source_duplicates")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("field", "first", "second", "reason"),
+    [
+        ("isbn", "9780306406157", "0-306-40615-2", "The same ISBN"),
+        ("arxiv_id", "2101.00001", "arXiv:2101.00001v2", "The same arXiv ID"),
+        ("handle", "2027/mdp.1", "hdl:2027/MDP.1", "The same handle"),
+    ],
+)
+def test_sources_sharing_an_identifier_are_paired(field, first, second, reason):
+    a = make_source(url="", **{field: first})
+    b = make_source(url="", title="Another title")
+    # Written past save(), as a bulk import might: only the finder can notice.
+    Source.objects.filter(pk=b.pk).update(**{field: second})
+
+    assert pairs_by_ids()[frozenset({a.pk, b.pk})].reasons == [reason]
+
+
+def test_sources_without_a_url_are_not_paired_for_it():
+    make_source(url="", title="An interview with the mayor")
+    make_source(url="", title="A court filing from 2019")
+
+    assert duplicates.likely_duplicates() == []

@@ -1,11 +1,14 @@
 """The admin's import pages (upload → preview → confirm) and the CSL-JSON export action."""
 
+import csv
+import datetime
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
-from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -58,7 +61,8 @@ def test_upload_shows_a_preview_and_saves_nothing(editor_client):
         response.content.decode()
     )
     assert "Matched to entry 1 (id “guardian-heatwave”) of this file (same URL): added once" in text
-    assert "no publisher: “Nature” is not in the library" in text
+    # A DOI-only paper keeps its journal, a publisher known by name alone.
+    assert "Create , with a new publisher: Nature entry 3" in text
     assert Source.objects.count() == 1
     assert Publisher.objects.count() == 0
 
@@ -94,17 +98,115 @@ def test_bibtex_and_csv_files_import_through_the_admin(editor_client, name):
     assert Source.objects.count() == {"library.bib": 5, "library.csv": 3}[name]
 
 
-def test_a_file_with_refused_entries_cannot_be_confirmed(editor_client):
-    content = b"title,url,published_on\nGood,https://a.example/,2020-01-01\nBad,https://b.example/,someday\n"
+MIXED = (
+    b"title,url,published_on\n"
+    b"Good,https://a.example/,2020-01-01\n"
+    b"Bad,https://b.example/,someday\n"
+    b"Also good,https://c.example/,2021-02-03\n"
+)
 
-    response = upload(editor_client, "list.csv", content)
+
+def test_a_file_with_refused_entries_is_not_imported_whole(editor_client):
+    response = upload(editor_client, "list.csv", MIXED)
 
     text = page_text(response)
-    assert "1 to create, 0 matched to existing records, 1 refused" in text
-    assert "Nothing can be imported from this file" in text
+    assert "2 to create, 0 matched to existing records, 1 refused" in text
+    assert "correct it and upload it again, or import the 2 good entries" in text
     assert "field “published_on”: “someday” is not a date" in text
-    assert 'name="payload"' not in response.content.decode()
+    assert "Import: create" not in text
+
+    # Confirming without choosing to leave the refused out saves nothing.
+    confirmed = editor_client.post(IMPORT, {"payload": payload_of(response)})
+    assert confirmed.status_code == 409
     assert Source.objects.count() == 0
+
+
+def test_the_good_entries_are_imported_with_the_refused_left_out_when_chosen(editor_client):
+    preview = upload(editor_client, "list.csv", MIXED)
+
+    response = editor_client.post(
+        IMPORT, {"payload": payload_of(preview), "leave_refused": "1", "refused": "1"}
+    )
+
+    assert response.status_code == 302
+    assert sorted(Source.objects.values_list("title", flat=True)) == ["Also good", "Good"]
+    message = page_text(editor_client.get(response.url))
+    assert "Imported list.csv: 2 created, 0 matched existing, 1 refused (left out)." in message
+
+
+def test_leaving_out_other_entries_than_the_preview_showed_saves_nothing(editor_client):
+    preview = upload(editor_client, "list.csv", MIXED)
+
+    response = editor_client.post(
+        IMPORT, {"payload": payload_of(preview), "leave_refused": "1", "refused": "0"}
+    )
+
+    assert response.status_code == 409
+    assert Source.objects.count() == 0
+
+
+def test_the_refused_entries_download_as_csv_with_entry_field_and_problem(editor_client):
+    preview = upload(editor_client, "list.csv", MIXED)
+    assert "Download the refused entries (CSV)" in page_text(preview)
+
+    response = editor_client.post(
+        reverse("admin:sources_source_import_refused"), {"payload": payload_of(preview)}
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="list-refused.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["file", "entry", "field", "problem"]
+    assert rows[1][:3] == ["list.csv", "line 3", "published_on"]
+    assert rows[1][3].startswith("“someday” is not a date")
+    assert len(rows) == 2
+    assert Source.objects.count() == 0
+
+
+def test_the_refused_download_needs_a_signed_preview_and_the_right_to_import(editor_client, client):
+    forged = editor_client.post(
+        reverse("admin:sources_source_import_refused"), {"payload": "forged"}
+    )
+    assert forged.status_code == 400
+    viewer = make_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_source"))
+    client.force_login(viewer)
+    assert client.post(reverse("admin:sources_source_import_refused")).status_code == 403
+
+
+def test_a_matched_records_empty_fields_are_filled_only_on_the_rows_ticked(editor_client):
+    bare = make_source(
+        title="Pasted link",
+        url="https://www.theguardian.com/world/2023/jul/18/europe-heatwave-records",
+        authors="",
+    )
+    other = make_source(title="Other", url="https://www.dwd.de/hitzewarnungen", authors="")
+    preview = upload(editor_client)
+    text = page_text(preview)
+    assert "Fill its empty fields from this entry: authors: Jon Henley; Anna van den Berg" in text
+    guardian_row = re.search(
+        r'name="fill" value="(\d+)" form="import-confirm"> Fill its empty fields from this '
+        r"entry: authors: Jon Henley",
+        preview.content.decode(),
+    )
+
+    response = editor_client.post(
+        IMPORT, {"payload": payload_of(preview), "fill": [guardian_row[1]]}
+    )
+
+    assert response.status_code == 302
+    bare.refresh_from_db()
+    other.refresh_from_db()
+    assert bare.author_list == ["Jon Henley", "Anna van den Berg"]
+    assert bare.published_on == datetime.date(2023, 7, 18)
+    assert bare.publisher.name == "The Guardian"
+    assert bare.title == "Pasted link"  # a field that holds anything is never overwritten
+    assert (other.language, other.publisher) == ("", None)  # its row was not ticked
+    change = LogEntry.objects.get(object_id=str(bare.pk), action_flag=CHANGE)
+    assert change.change_message.startswith("Filled authors, publisher, publication date")
+    message = page_text(editor_client.get(response.url))
+    assert "empty fields filled in 1 record." in message
 
 
 def test_a_malformed_file_is_refused_on_the_upload_page(editor_client):

@@ -43,9 +43,9 @@ def write(tmp_path, name, text):
 @pytest.mark.parametrize(
     ("name", "summary", "sources", "publishers"),
     [
-        ("zotero.json", "6 created, 1 matched existing, 0 refused", 6, 4),
-        ("library.bib", "5 created, 0 matched existing, 0 refused", 5, 3),
-        ("library.csv", "3 created, 0 matched existing, 0 refused", 3, 2),
+        ("zotero.json", "6 created, 1 matched existing, 0 refused", 6, 5),
+        ("library.bib", "5 created, 0 matched existing, 0 refused", 5, 4),
+        ("library.csv", "3 created, 0 matched existing, 0 refused", 3, 3),
     ],
 )
 def test_each_format_imports_with_a_summary(name, summary, sources, publishers):
@@ -74,14 +74,15 @@ def test_imported_records_hold_the_files_fields():
     assert nature.url == "https://doi.org/10.1038/s41586-019-1234-5"
     assert nature.published_on == datetime.date(2019, 6, 1)
     assert nature.notes == "Publication date known to the month only: 2019-06."
-    assert nature.publisher is None
+    # A DOI-only paper keeps its journal, as a publisher known by name alone.
+    assert (nature.publisher.name, nature.publisher.domain) == ("Nature", "")
 
 
-def test_an_entry_without_url_gets_the_date_of_today_as_access_date():
+def test_an_entry_without_access_date_gets_none_rather_than_the_import_day():
     run(FIXTURES / "library.csv")
 
     ipcc = Source.objects.get(title="IPCC Sixth Assessment Report")
-    assert ipcc.accessed_on == datetime.date.today()
+    assert ipcc.accessed_on is None
 
 
 def test_importing_the_same_file_twice_matches_everything_the_second_time():
@@ -154,8 +155,8 @@ def test_a_refused_entry_saves_nothing_from_its_file(tmp_path):
         ("a.json", '{"title": "x"}', "a.json: CSL-JSON is a list of items"),
         (
             "a.csv",
-            "title,link\nA,https://a.example/\n",
-            "a.csv, line 1 (the header): the header has no column “url”",
+            "name,url\nA,https://a.example/\n",
+            "a.csv, line 1 (the header): the header has no column “title”",
         ),
         (
             "a.bib",

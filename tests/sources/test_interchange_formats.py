@@ -88,11 +88,8 @@ def test_a_zotero_csl_file_maps_every_field():
     assert nature.entry.url == "https://doi.org/10.1038/s41586-019-1234-5"
     assert nature.entry.doi == "10.1038/s41586-019-1234-5"
     assert nature.entry.kind == Source.Kind.ACADEMIC_PAPER
-    # doi.org is no publisher's domain: no publisher is made up with it.
-    assert nature.publisher is None
-    assert nature.publisher_left_out == (
-        "“Nature” is not in the library, and a DOI link gives no web domain to add it with"
-    )
+    # doi.org is no publisher's domain: the journal is kept, known by its name alone.
+    assert (nature.publisher.name, nature.publisher.domain) == ("Nature", "")
     assert cdc.entry.kind == Source.Kind.GOVERNMENT_DOCUMENT
     assert cdc.entry.authors == ["Centers for Disease Control and Prevention"]
     assert who.entry.kind == Source.Kind.DATASET
@@ -164,8 +161,8 @@ def test_json_that_is_not_a_list_is_refused():
         ({"title": None}, "entry 1 (id “x”), field “title”: missing"),
         ({"title": {"a": 1}}, "entry 1 (id “x”), field “title”: is an object, not text."),
         (
-            {"issued": {"date-parts": [[2020, 13, 1]]}},
-            "entry 1 (id “x”), field “issued”: 13 is not a month (1 to 12).",
+            {"issued": {"date-parts": [[2020, 17, 1]]}},
+            "entry 1 (id “x”), field “issued”: 17 is not a month (1 to 12).",
         ),
         (
             {"issued": {"date-parts": [[2021, 2, 29]]}},
@@ -180,11 +177,8 @@ def test_json_that_is_not_a_list_is_refused():
             "entry 1 (id “x”), field “issued”: the year “spring” is not a number.",
         ),
         ({"URL": "not a url"}, "entry 1 (id “x”), field “URL”: “not a url”: Enter a valid URL."),
-        (
-            {"URL": "", "DOI": ""},
-            "entry 1 (id “x”), field “URL”: missing: every source needs a URL, "
-            "and this entry has no DOI to link to.",
-        ),
+        ({"title": "", "URL": ""}, "entry 1 (id “x”), field “title”: missing"),
+        ({"ISBN": "978-0-306-40615-8"}, "field “ISBN”: “978-0-306-40615-8” is not an ISBN"),
         ({"DOI": "978-3-16-148410-0"}, "entry 1 (id “x”), field “DOI”: “978-3-16-148410-0” is not"),
         ({"author": "Smith"}, "entry 1 (id “x”), field “author”: is text, not a list of names."),
         ({"author": [{}]}, "field “author”: name 1 has no family, given or literal name."),
@@ -250,16 +244,77 @@ def test_a_stored_partial_date_is_read_back_with_its_precision():
 # Publishers
 
 
-def test_the_publisher_is_found_by_the_urls_domain_first():
-    bbc = make_publisher(name="BBC", domain="bbc.co.uk")
-    make_publisher(name="The Guardian", domain="guardian.example")
+def test_the_publisher_the_file_names_comes_before_the_urls_domain():
+    make_publisher(name="Nature Reviews Materials", domain="nature.com")
+    energy = make_publisher(name="Nature Energy", domain="nature-energy.example")
 
     plan = plan_of(
         "x.json",
-        csl(item(URL="https://www.bbc.co.uk/news/1", **{"container-title": "The Guardian"})),
+        csl(
+            item(
+                type="article-journal",
+                URL="https://www.nature.com/articles/s41560-020-1",
+                **{"container-title": "Nature Energy"},
+            )
+        ),
     )
 
-    assert plan.entries[0].publisher == bbc
+    assert plan.entries[0].publisher == energy
+
+
+def test_a_journal_not_in_the_library_is_added_by_name_not_given_the_hosts_domain():
+    materials = make_publisher(name="Nature Reviews Materials", domain="nature.com")
+
+    plan = plan_of(
+        "x.json",
+        csl(
+            item(
+                id="energy",
+                type="article-journal",
+                URL="https://www.nature.com/articles/s41560-020-1",
+                **{"container-title": "Nature Energy"},
+            ),
+            item(id="untitled", URL="https://www.nature.com/articles/s41560-020-2"),
+            item(
+                id="same",
+                URL="https://www.nature.com/articles/3",
+                publisher="Nature Reviews Materials",
+            ),
+        ),
+    )
+
+    energy, untitled, same = plan.entries
+    assert (energy.publisher.name, energy.publisher.domain) == ("Nature Energy", "")
+    # Naming no publisher, or the domain's own, the domain still tells.
+    assert untitled.publisher == same.publisher == materials
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hdl.handle.net/10779/abc",
+        "https://handle.net/10779/abc",
+        "https://web.archive.org/web/2020/https://x.example/",
+        "https://arxiv.org/abs/2101.00001",
+    ],
+)
+def test_no_publisher_is_given_the_domain_of_a_host_of_many(url):
+    handle = make_publisher(name="A repository named by mistake", domain="handle.net")
+
+    plan = plan_of("x.json", csl(item(id="a", URL=url, publisher="Leiden University")))
+
+    planned = plan.entries[0]
+    assert planned.publisher != handle
+    assert (planned.publisher.name, planned.publisher.domain) == ("Leiden University", "")
+
+
+def test_a_source_saved_on_a_host_of_many_is_not_given_its_publisher():
+    make_publisher(name="Handle", domain="handle.net")
+    source = Source(title="Thesis", url="https://hdl.handle.net/1887/1")
+
+    source.clean()
+
+    assert source.publisher is None
 
 
 def test_the_publisher_is_found_by_another_of_its_domains():
@@ -377,7 +432,7 @@ def test_a_bad_bibtex_month_is_refused_with_its_field():
     )
 
     assert only_problem(plan) == (
-        "refs.bib, @misc{m} (line 1), field “month”: the month “smarch” is not a number."
+        "refs.bib, @misc{m} (line 1), field “month”: the month “Smarch” is not a number."
     )
 
 
@@ -417,10 +472,10 @@ def test_a_csv_file_maps_every_column():
 
 def test_a_csv_header_without_a_required_column_is_refused():
     with pytest.raises(ImportRefused) as refusal:
-        plan_of("x.csv", "title,publisher\nA,B\n")
+        plan_of("x.csv", "url,publisher\nhttps://a.example/,B\n")
 
     assert str(refusal.value).startswith(
-        "x.csv, line 1 (the header): the header has no column “url”."
+        "x.csv, line 1 (the header): the header has no column “title”."
     )
 
 
@@ -501,7 +556,9 @@ def test_url_and_doi_of_two_different_records_is_refused():
     plan = plan_of("x.json", csl(item(URL="https://a.example/1", DOI="10.1000/ABC")))
 
     assert plan.entries[0].action == Action.REFUSE
-    assert f"URL is in the library as “{by_url}” but its DOI as “By DOI”" in only_problem(plan)
+    assert f"matches more than one record of the library: its URL “{by_url}”; its DOI “By DOI”" in (
+        only_problem(plan)
+    )
 
 
 def test_the_same_doi_twice_in_a_file_is_created_once():

@@ -597,3 +597,17 @@ def test_curators_see_citing_reports_without_links_they_cannot_open(client):
 
     assert "The live one" in content
     assert reverse("admin:reports_report_change", args=[live.pk]) not in content
+
+
+@pytest.mark.django_db
+def test_sources_without_a_url_are_skipped(server):
+    book = make_source(url="", title="A book", isbn="9780306406157")
+    page = make_source(url=server.url("/ok"))
+
+    summary = check(book, page)
+
+    assert str(summary) == "1 checked, 1 live, 0 dead, 0 errors"
+    assert book.link_checked_at is None
+    assert book.link_error == ""
+    assert (book.link_status, page.link_status) == ("no URL", "Live")
+    assert set(server.hits) == {("HEAD", "/ok")}

@@ -371,3 +371,37 @@ def test_merges_are_listed_read_only(client, curator):
         == 403
     )
     assert SourceMerge.objects.filter(pk=record.pk).exists()
+
+
+def test_the_merge_page_preselects_the_values_of_the_more_cited_record(client, curator):
+    client.force_login(curator)
+    cited = make_source(title="Short", url="https://example.org/cited", authors="")
+    uncited = make_source(title="A longer title", url="", authors="A. Writer", isbn="9780306406157")
+    citing(cited)
+    citing(cited)
+
+    # Whichever way round the page is opened, the cited record's values are offered first.
+    for kept, duplicate in ((uncited, cited), (cited, uncited)):
+        form = client.get(merge_url(kept, duplicate)).context["form"]
+        side = merging.KEPT if kept == cited else merging.DUPLICATE
+        other = merging.DUPLICATE if side == merging.KEPT else merging.KEPT
+        assert form["title"].initial == side
+        assert form["url"].initial == side
+        # The cited record has no authors or ISBN: those come from the other one.
+        assert form["authors"].initial == other
+        assert form["isbn"].initial == other
+
+
+def test_the_merge_message_names_both_records(client, curator):
+    client.force_login(curator)
+    kept = make_source(title="Heat report", url="https://example.org/heat")
+    duplicate = make_source(title="Heat report", url="", doi="10.1000/heat")
+
+    choices = {"url": merging.KEPT, "doi": merging.DUPLICATE}
+    response = client.post(merge_url(kept, duplicate), choices, follow=True)
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown[0].startswith(
+        f"Merged “Heat report” (ID {duplicate.pk}, DOI 10.1000/heat) into "
+        f"“Heat report” (ID {kept.pk}, https://example.org/heat): 0 reference(s) moved"
+    )

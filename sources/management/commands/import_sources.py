@@ -2,7 +2,8 @@
 
 Each file is imported in its own transaction, whole or not at all: an entry that cannot be
 imported is reported with its file, entry and field, nothing from that file is saved, and
-the command goes on with the next file and exits non-zero at the end.
+the command goes on with the next file and exits non-zero at the end. With
+--leave-refused, the good entries of each file are saved and the refused ones reported.
 """
 
 import sys
@@ -32,23 +33,32 @@ class Command(BaseCommand):
             help="The files' format (default: from each file's extension).",
         )
         parser.add_argument(
+            "--leave-refused",
+            action="store_true",
+            help="Import the good entries of a file and leave the refused out (they are listed).",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Say what would be created, matched and refused; save nothing.",
         )
 
-    def handle(self, *args, files, format, dry_run, verbosity, **options):
+    def handle(self, *args, files, format, dry_run, leave_refused, verbosity, **options):
         self.progress_shown = verbosity >= 1
         totals = {"created": 0, "matched": 0, "refused": 0}
         failed = 0
         for name in files:
             try:
-                plan = self._import(name, format, dry_run)
+                plan = self._import(name, format, dry_run, leave_refused)
             except ImportRefused as refusal:
                 self.stderr.write(str(refusal))
                 failed += 1
                 continue
-            if not plan.ok:
+            if not plan.ok and leave_refused:
+                for problem in plan.problems():
+                    self.stderr.write(problem)
+                totals["refused"] += plan.refused
+            elif not plan.ok:
                 for problem in plan.problems():
                     self.stderr.write(problem)
                 self.stderr.write(
@@ -60,7 +70,8 @@ class Command(BaseCommand):
                 continue
             totals["created"] += plan.created
             totals["matched"] += plan.matched
-            self.stdout.write(f"{name}: {plan.summary()}.")
+            left_out = " (left out)" if plan.refused else ""
+            self.stdout.write(f"{name}: {plan.summary()}{left_out}.")
         if len(files) > 1:
             self.stdout.write(
                 f"{totals['created']} created, {totals['matched']} matched existing, "
@@ -74,7 +85,7 @@ class Command(BaseCommand):
                 "nothing from them was saved."
             )
 
-    def _import(self, name, format, dry_run):
+    def _import(self, name, format, dry_run, leave_refused=False):
         path = Path(name)
         fmt = interchange.format_for(name, format)
         try:
@@ -85,8 +96,8 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 plan = interchange.plan_file(text, fmt, name, progress=self._progress)
-                if plan.ok and not dry_run:
-                    plan.apply(progress=self._progress)
+                if (plan.ok or leave_refused) and not dry_run:
+                    plan.apply(progress=self._progress, leave_refused=leave_refused)
         except IntegrityError:
             # Another import or a curator added one of these sources while this one ran.
             raise ImportRefused(

@@ -636,7 +636,7 @@ def test_a_file_that_is_not_json_is_refused_with_its_line_and_column():
             lambda d: d["references"][1]["source"].update(doi="11.x"),
             (
                 "references[1].source.doi",
-                "“11.x” is not a DOI (they look like 10.1000/xyz123).",
+                "“11.x” is not a DOI (they look like 10.1000/xyz123 or 10/abc12).",
             ),
         ),
         (
@@ -813,7 +813,7 @@ def test_a_source_whose_url_and_doi_name_two_library_records_is_refused():
     error = refusal(json.dumps(document))
 
     assert error.path == "references[0].source"
-    assert "its URL is in the library" in error.message
+    assert "matches more than one record of the library: its URL" in error.message
 
 
 def test_a_topic_name_used_under_another_slug_is_refused():

@@ -108,3 +108,18 @@ def test_section_text_with_markup_is_escaped_in_the_diff(report):
 
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_a_url_less_source_edited_since_live_shows_its_identifiers_and_note(report):
+    book = make_source(url="", title="A book", isbn="9780306406157", where_to_find="Library")
+    Reference.objects.filter(report=report, number=2).update(source=book)
+    publish_now(report)
+    book.where_to_find = "Newsroom archive, box 3"
+    book.save()
+
+    html = parts_by_label(changes.changes_since_live(report))["Reference [2]"].html
+
+    assert (
+        "Source details changed: <del>A book, ISBN 9780306406157, Library</del> → "
+        "<ins>A book, ISBN 9780306406157, Newsroom archive, box 3</ins>"
+    ) in html
