@@ -286,6 +286,10 @@ ROUTES: dict[str, list[Case]] = {
         Case(lambda w: f"/{SOURCE}{w.retired.pk}/reinstate/", staff(403, 403, 200))
     ],
     SOURCE + "import/": [Case(lambda w: f"/{SOURCE}import/", staff(200, 200, 200))],
+    # The refused list is a POST of the previewed file; a GET goes back to the import page.
+    SOURCE + "import/refused/": [
+        Case(lambda w: f"/{SOURCE}import/refused/", staff(302, 302, 302, 302))
+    ],
     # The public site: the same for everyone.
     "": [Case(lambda w: "/", everyone())],
     "reports/": [
