@@ -71,3 +71,46 @@ class ReaderMessage(models.Model):
     def __str__(self):
         text = self.claim if self.kind == self.Kind.SUGGESTION else self.message
         return f"{self.get_kind_display()}: {text[:80]}"
+
+
+class SearchEntry(models.Model):
+    """One live version as search reads it: a narrow row, kept by `reports.public.search_index`.
+
+    On PostgreSQL the table also has a `search_vector` column (claim A, summary B, body C),
+    added by migration and GIN-indexed; it is not a field so that SQLite shares the model.
+    """
+
+    version = models.OneToOneField(
+        "reports.PublishedVersion",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="search_entry",
+    )
+    report = models.OneToOneField(
+        "reports.Report", on_delete=models.CASCADE, related_name="search_entry"
+    )
+    checked_on = models.DateField()
+    published_at = models.DateTimeField()
+    verdict = models.ForeignKey("reports.Verdict", on_delete=models.CASCADE, related_name="+")
+    claim = models.CharField(max_length=500)
+    # What snippets are cut from: the summary and the start of the body, bounded.
+    excerpt = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["-checked_on", "-published_at"], name="search_entry_order")]
+
+    def __str__(self):
+        return self.claim
+
+
+class SearchWord(models.Model):
+    """A word (an English-stemmed lexeme) found in the archive: what typos are corrected to.
+
+    Publishing adds the words of what goes live; `rebuild_search` also drops words no live
+    report holds any longer. On PostgreSQL a trigram index (migration) serves the look-up.
+    """
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    def __str__(self):
+        return self.word
