@@ -78,9 +78,10 @@ def search(text: str, entries, *, ranked: bool) -> Found:
     exact = exact[:MAX_RANKED]
     if capped or len(exact) >= FEW or not _worth_fuzzy(text):
         return Found(_ordered(exact, ranked=ranked), query, capped=capped)
-    corrected = corrected_query(text)
-    if corrected is None:
+    words = corrected_words(text)
+    if words is None:
         return Found(_ordered(exact, ranked=ranked), query)
+    corrected = SearchQuery(words, search_type="raw", config="simple")
     similar = _newest(entries, corrected)[:MAX_RANKED]
     exact_ids = {pk for pk, *_ in exact}
     rows = exact + [row for row in similar if row[0] not in exact_ids]
@@ -127,7 +128,7 @@ def _ordered(rows: list[tuple], *, ranked: bool, ids: bool = True) -> list:
     return [row[0] for row in rows] if ids else rows
 
 
-def corrected_query(text: str) -> SearchQuery | None:
+def corrected_words(text: str) -> str | None:
     """`text` with each word replaced by the archive words similar to it (itself included
     if the archive has it): `('eifel' | 'eiffel') & 'tower'`. None if no word has any.
 
@@ -160,9 +161,7 @@ def corrected_query(text: str) -> SearchQuery | None:
         return None
     # Archive words are letters only (search_index.add_words): quoting them is safe.
     alternatives = [" | ".join(f"'{word}'" for word in found[n]) for n in sorted(found)]
-    return SearchQuery(
-        " & ".join(f"({words})" for words in alternatives), search_type="raw", config="simple"
-    )
+    return " & ".join(f"({words})" for words in alternatives)
 
 
 def _worth_fuzzy(text: str) -> bool:
