@@ -106,11 +106,13 @@ class SearchEntry(models.Model):
 class SearchWord(models.Model):
     """A word (an English-stemmed lexeme) found in the archive: what typos are corrected to.
 
-    Publishing adds the words of what goes live; `rebuild_search` also drops words no live
-    report holds any longer. On PostgreSQL a trigram index (migration) serves the look-up.
+    Publishing counts the words of what goes live and of what it replaces; `rebuild_search`
+    also drops words no live report holds. On PostgreSQL a trigram index serves the look-up.
     """
 
     word = models.CharField(max_length=100, primary_key=True)
+    # How many live reports hold it: search walks the date index for a word in many of them.
+    documents = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return self.word

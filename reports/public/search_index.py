@@ -22,8 +22,10 @@ from reports.public.models import SearchEntry, SearchWord
 # Snippets are cut from the summary and the start of the body: ts_headline's cost grows
 # with the text it reads, and a snippet from page ten of a report helps nobody.
 EXCERPT_CHARACTERS = 1500
-# Longer lexemes are links or noise, not words anyone misspells.
+# Longer lexemes are links or noise, not words anyone misspells; numbers, dates and codes
+# are matched exactly or not at all: the words kept are letters only.
 LONGEST_WORD = 40
+WORDS_KEPT = "length(word) BETWEEN 3 AND %s AND word ~ '^[[:alpha:]]+$'"
 
 # Claim first, then summary, then the body: a match in the claim ranks highest.
 VECTOR_SQL = """
@@ -36,8 +38,9 @@ EXCERPT_SQL = "left(v.summary_text || E'\\n\\n' || v.body_text, %s)"
 
 def refresh(report_ids: Iterable[int]) -> None:
     """Make the entries of these reports match their live versions: a report taken down
-    loses its entry, a new or corrected version replaces it, its new words are added."""
+    loses its entry, a new or corrected version replaces it; the words' counts follow."""
     report_ids = list(report_ids)
+    _count_words(report_ids, -1)
     SearchEntry.objects.filter(report_id__in=report_ids).delete()
     add_versions(
         PublishedVersion.objects.live().filter(report_id__in=report_ids).values("pk"),
@@ -48,8 +51,8 @@ def refresh(report_ids: Iterable[int]) -> None:
 def add_versions(versions, *, words_of_reports: list[int] | None = None) -> None:
     """Add entries for `versions` (a queryset of live versions' ids, with no entry yet).
 
-    Their words go into `SearchWord` too: those of `words_of_reports` if given, else of
-    every entry (a bulk load reads the table once at its end: `add_words`).
+    Their words are counted in `SearchWord` too if `words_of_reports` names their reports;
+    a bulk load counts every entry's words once, at its end (`add_words`).
     """
     if connection.vendor != "postgresql":
         _add_versions_plainly(versions)
@@ -69,7 +72,7 @@ def add_versions(versions, *, words_of_reports: list[int] | None = None) -> None
             [EXCERPT_CHARACTERS, *params],
         )
     if words_of_reports is not None:
-        add_words(report_ids=words_of_reports)
+        _count_words(words_of_reports, +1)
 
 
 def _add_versions_plainly(versions) -> None:
@@ -90,27 +93,54 @@ def _add_versions_plainly(versions) -> None:
     )
 
 
-def add_words(*, report_ids: list[int] | None = None) -> None:
-    """Add the lexemes of these reports' entries (of every entry if None) to `SearchWord`."""
+def add_words() -> None:
+    """Count the lexemes of every entry into `SearchWord` (after a bulk load into an empty
+    word table, or to rebuild it)."""
     if connection.vendor != "postgresql":
         return
-    # Letters only: numbers, dates and codes are matched exactly or not at all.
-    conditions = ["length(word) BETWEEN 3 AND %s", "word ~ '^[[:alpha:]]+$'"]
-    params: list = [LONGEST_WORD]
-    if report_ids is not None:
-        conditions.append("report_id = ANY(%s)")
-        params.append(report_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO reports_searchword (word)
-            SELECT DISTINCT word
+            INSERT INTO reports_searchword (word, documents)
+            SELECT word, count(*)
             FROM reports_searchentry, unnest(tsvector_to_array(search_vector)) AS word
-            WHERE {" AND ".join(conditions)}
-            ON CONFLICT DO NOTHING
+            WHERE {WORDS_KEPT}
+            GROUP BY word
+            ON CONFLICT (word) DO UPDATE SET documents = EXCLUDED.documents
             """,
-            params,
+            [LONGEST_WORD],
         )
+
+
+def _count_words(report_ids: list[int], change: int) -> None:
+    """Count the words of these reports' entries once more (+1: new words added) or once
+    less (-1, before the entries go)."""
+    if connection.vendor != "postgresql" or not report_ids:
+        return
+    counted = f"""
+        SELECT word, count(*) AS n
+        FROM reports_searchentry, unnest(tsvector_to_array(search_vector)) AS word
+        WHERE report_id = ANY(%s) AND {WORDS_KEPT}
+        GROUP BY word
+    """
+    with connection.cursor() as cursor:
+        if change > 0:
+            cursor.execute(
+                f"""
+                INSERT INTO reports_searchword AS w (word, documents)
+                SELECT word, n FROM ({counted}) counted
+                ON CONFLICT (word) DO UPDATE SET documents = w.documents + EXCLUDED.documents
+                """,
+                [report_ids, LONGEST_WORD],
+            )
+        else:
+            cursor.execute(
+                f"""
+                UPDATE reports_searchword w SET documents = greatest(0, w.documents - counted.n)
+                FROM ({counted}) counted WHERE w.word = counted.word
+                """,
+                [report_ids, LONGEST_WORD],
+            )
 
 
 def rebuild() -> tuple[int, int]:
