@@ -83,7 +83,8 @@ class Found:
 def search(text: str, entries, *, ranked: bool) -> Found:
     """The versions whose entries among `entries` match `text`, best (or newest) first.
 
-    Queries: one, or three when few match (the similar words, then the corrected search).
+    Queries: two (the plan choice, the matches), or five when few match (the similar words,
+    then the corrected search).
     """
     query = SearchQuery(text, search_type="websearch", config="english")
     exact = _newest(entries, query, text)
