@@ -27,6 +27,7 @@ def main(argv: list[str]) -> None:
     django.setup()
     from django.db.models import Count
 
+    from bench import search as search_bench
     from reports.models import PublishedVersion
 
     live = PublishedVersion.objects.live()
@@ -57,12 +58,10 @@ def main(argv: list[str]) -> None:
     frequent = claim_words.most_common(1)[0][0]
     vocabulary = sorted(words)
     rng.shuffle(vocabulary)
-    # The mixed load searches for some words; the latency loop for others, then pairs of
-    # words, so that none of its searches is already in the page cache.
-    mixed, others = vocabulary[:60], [word for word in vocabulary[60:] if word != frequent]
-    pairs = sorted({" ".join(sorted(rng.sample(vocabulary, 2))) for _ in range(3000)})
-    rng.shuffle(pairs)
-    queries = (others + pairs)[:1000]
+    # The mixed load searches for some words; the latency loop for others (bench/search.py:
+    # common, rare and absent words, typos, pairs), none of them in the mix, so none cached.
+    mixed = vocabulary[:60]
+    queries = [q for _, q in search_bench.interleaved(search_bench.queries()) if q not in mixed]
     slugs = list(live.filter(pk__in=sample[:300]).values_list("slug", flat=True))
     soak = (
         ["/", "/?page=2", "/reports/", "/reports/?verdict=false", "/reports/?page=3"]

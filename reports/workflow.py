@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 
 from reports import caching, contributing, publishing
 from reports.models import ChangeKind, PublishedVersion, Report, Transition
+from reports.public import search_index
 from reports.publishing import Problem
 from sources.models import Source
 
@@ -379,7 +380,7 @@ def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
         withdrawal_reason="",
         **_NOT_SCHEDULED,
     )
-    caching.publication_changed(report=report)  # pages show the new version once this commits
+    _publication_changed(report)
     return version
 
 
@@ -403,9 +404,16 @@ def _take_down(report: Report, step: str, to: str, *, by, comment: str) -> Trans
             withdrawal_reason=comment if withdrawn else "",
             **_NOT_SCHEDULED,
         )
-        caching.publication_changed(report=locked)  # its pages go once this commits
+        _publication_changed(locked)
     _mirror(report, locked)
     return record
+
+
+def _publication_changed(report: Report) -> None:
+    """What follows a change of the live version (published, corrected, taken down): search
+    finds the new one or none, and cached pages go stale once the transaction commits."""
+    search_index.refresh([report.pk])
+    caching.publication_changed(report=report)
 
 
 def _move(report: Report, to: str, *, by, comment: str, at=None, **fields) -> Transition:

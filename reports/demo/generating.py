@@ -37,6 +37,7 @@ from reports.models import (
     Transition,
     Verdict,
 )
+from reports.public import search_index
 from sources.models import Publisher, Source
 
 SUBJECTS = [
@@ -150,6 +151,9 @@ def generate(
     finally:
         if pool is not None:
             pool.shutdown()
+    # The words of every batch at once, then statistics describing the tables as they are.
+    search_index.add_words()
+    search_index.analyze()
     return made
 
 
@@ -299,6 +303,7 @@ def _batch(rng: random.Random, pools: Pools, drafts: list, renderings: list) -> 
         version.number, version.is_live, version.published_at = 1, True, now
         versions.append(version)
     versions = PublishedVersion.objects.bulk_create(versions)
+    search_index.add_versions(PublishedVersion.objects.filter(pk__in=[v.pk for v in versions]))
     PublishedVersion.topics.through.objects.bulk_create(
         PublishedVersion.topics.through(publishedversion_id=version.pk, topic_id=topic.pk)
         for version in versions

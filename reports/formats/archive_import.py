@@ -40,6 +40,7 @@ from reports.models import (
     Transition,
     Verdict,
 )
+from reports.public import search_index
 from sources.models import Publisher, PublisherDomain, Source, SourceMerge
 
 
@@ -97,11 +98,15 @@ def import_archive(
             summary = _restore(archive, reader, progress)
             # Checked now, not at commit: a broken archive must say so as this error.
             connections[DEFAULT_DB_ALIAS].check_constraints()
+            search_index.add_versions(PublishedVersion.objects.live())
+            search_index.add_words()
         except (IntegrityError, DataError) as error:
             raise JsonFormatError(
                 [("", f"the archive contradicts itself or this database: {error}")],
                 filename=filename,
             ) from None
+    # Statistics describing the tables as they now are, not empty (see search_index.analyze).
+    search_index.analyze()
     return summary
 
 

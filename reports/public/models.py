@@ -93,3 +93,48 @@ class ShareImage(models.Model):
 
     def __str__(self):
         return f"Default share image ({self.width}×{self.height} {self.content_type})"
+
+
+class SearchEntry(models.Model):
+    """One live version as search reads it: a narrow row, kept by `reports.public.search_index`.
+
+    On PostgreSQL the table also has a `search_vector` column (claim A, summary B, body C),
+    added by migration and GIN-indexed; it is not a field so that SQLite shares the model.
+    """
+
+    version = models.OneToOneField(
+        "reports.PublishedVersion",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="search_entry",
+    )
+    report = models.OneToOneField(
+        "reports.Report", on_delete=models.CASCADE, related_name="search_entry"
+    )
+    checked_on = models.DateField()
+    published_at = models.DateTimeField()
+    verdict = models.ForeignKey("reports.Verdict", on_delete=models.CASCADE, related_name="+")
+    claim = models.CharField(max_length=500)
+    # What snippets are cut from: the summary and the start of the body, bounded.
+    excerpt = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["-checked_on", "-published_at"], name="search_entry_order")]
+
+    def __str__(self):
+        return self.claim
+
+
+class SearchWord(models.Model):
+    """A word (an English-stemmed lexeme) found in the archive: what typos are corrected to.
+
+    Publishing counts the words of what goes live and of what it replaces; `rebuild_search`
+    also drops words no live report holds. On PostgreSQL a trigram index serves the look-up.
+    """
+
+    word = models.CharField(max_length=100, primary_key=True)
+    # How many live reports hold it: search walks the date index for a word in many of them.
+    documents = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return self.word

@@ -3,46 +3,24 @@
 Filters come from GET parameters and are checked against allow-lists: an unknown value is
 ignored, never an error, and nothing a reader sends names a field or an ordering.
 
-On PostgreSQL, search reads the `search_vector` column that migration 0008 generates (claim
-weighted A, summary B, body C, English stemming), ranks the matches and highlights them in a
-snippet, computed for the page shown only. When it finds few reports, trigram word similarity
-on the claim (through its trigram index) catches typos, and similarity to the summary helps
-rank them. Other databases (SQLite, the embedded default) match every word of the query
-anywhere in the text, newest first.
+On PostgreSQL, a search reads the search table only (reports.public.fulltext: ranked,
+typos corrected against the archive's words, snippets highlighted for the page shown).
+Other databases (SQLite, the embedded default) match every word of the query anywhere in
+the text of the live versions, newest first.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime
-import json
 import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchRank,
-    SearchVectorField,
-    TrigramWordSimilarity,
-)
 from django.core.paginator import Page, Paginator
-from django.db import connection, transaction
-from django.db.models import (
-    Case,
-    DateField,
-    Expression,
-    ExpressionWrapper,
-    F,
-    Prefetch,
-    Q,
-    TextField,
-    Value,
-    When,
-)
-from django.db.models.functions import Concat, Greatest, Left
+from django.db import connection
+from django.db.models import Prefetch, Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import escape
@@ -51,46 +29,16 @@ from django.utils.text import Truncator
 
 from factually import pagecache
 from reports.models import PublishedVersion, Topic, Verdict
+from reports.public import fulltext
 
 # Longer queries are cut: nobody types more, and every word costs the database.
 MAX_QUERY_LENGTH = 200
 # Terms of a query SQLite matches (each one is a LIKE over three columns).
 MAX_WORDS = 8
-# The full-text search finding fewer reports than this also looks for similar words.
-FEW = 5
-# Typo matching needs a word this long: "the" is similar to every claim that contains it.
-MIN_FUZZY_WORD = 4
-# pg_trgm word similarity at or above which a claim holds a misspelt query word:
-# "Eifel tower" finds "The Eiffel Tower grows" (0.79), "vacine" finds "vaccine" (0.67).
-# pg_trgm's own default, 0.6, misses most one-letter typos in words of seven letters or less.
-WORD_SIMILARITY = 0.5
-# A summary that is similar to the query counts for a little less than a similar claim.
-SUMMARY_SIMILARITY_WEIGHT = 0.8
-# ts_rank's weights for D, C, B, A (body C, summary B, claim A): a claim match ranks first.
-RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
 SNIPPET_WORDS = 40
-# Ranking reads the search vector of every match, so a word found in most of a large archive
-# would rank all of it (seconds at 100,000 reports). The newest matches up to this many are
-# ranked and counted (see _newest_matches); readers are told there are more and asked for
-# another word.
-MAX_RANKED = 500
 # Lists without a search page through the newest this many (see newest_first).
 MAX_LISTED = 1000
-# The share of the reports a search must match for the newest to be found by walking the
-# date index (see _newest_matches): measured at 100,000 reports, the walk wins above ~20%.
-WALK_SHARE = 0.2
-# A misspelt common word is similar to thousands of claims: the newest this many are ranked.
-MAX_SIMILAR = 100
-# The snippet is found in the summary and the start of the body: ts_headline's cost grows
-# with the text it reads, and a snippet from page ten of a report helps nobody.
-HEADLINE_CHARACTERS = 3000
 NEWEST = ("-checked_on", "-published_at")
-# The same order, which no index offers (`checked_on + 0`): PostgreSQL then finds the rows
-# first and sorts them, instead of walking the date index and testing row after row.
-NEWEST_WITHOUT_INDEX = (
-    ExpressionWrapper(F("checked_on") + 0, output_field=DateField()).desc(),
-    "-published_at",
-)
 
 PERIODS = {"month": "Past month", "year": "Past year"}
 SORTS = {"relevance": "Best match", "newest": "Newest first"}
@@ -103,20 +51,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\ue000\ue001]")
 _MARKED = re.compile(f"{START}([^{START}{STOP}]*){STOP}")
 # A "quoted phrase" (its closing quote optional) or a word, either after an optional minus.
 _TERM = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
-
-
-class StoredSearchVector(Expression):
-    """The `search_vector` column of reports_publishedversion (PostgreSQL only).
-
-    Migration 0008 generates it; it is not a model field, so that SQLite, which has no
-    tsvector, can share the model. This is the one place code refers to it.
-    """
-
-    output_field = SearchVectorField()
-
-    def as_sql(self, compiler, connection):
-        table = compiler.quote_name(compiler.query.base_table)
-        return f"{table}.{compiler.quote_name('search_vector')}", []
 
 
 # Filters ------------------------------------------------------------------------------------
@@ -256,15 +190,20 @@ def filtered(filters: Filters, *, today: datetime.date | None = None):
         versions = versions.filter(verdict=filters.verdict)
     if filters.topic:
         versions = versions.filter(topics=filters.topic)
-    if filters.period:
-        today = today or timezone.localdate()
-        if filters.period == "month":
-            versions = versions.filter(checked_on__gte=_months_before(today, 1))
-        elif filters.period == "year":
-            versions = versions.filter(checked_on__gte=_months_before(today, 12))
-        else:
-            versions = versions.filter(checked_on__year=int(filters.period))
-    return versions
+    dates = _dates(filters.period, today)
+    return versions if dates is None else versions.filter(dates)
+
+
+def _dates(period: str, today: datetime.date | None = None) -> Q | None:
+    """The checked-on dates of `period` ("", a key of PERIODS or a year), as a condition."""
+    if not period:
+        return None
+    today = today or timezone.localdate()
+    if period == "month":
+        return Q(checked_on__gte=_months_before(today, 1))
+    if period == "year":
+        return Q(checked_on__gte=_months_before(today, 12))
+    return Q(checked_on__year=int(period))
 
 
 def _months_before(day: datetime.date, months: int) -> datetime.date:
@@ -283,7 +222,7 @@ class Results:
     count: int
     # Nothing matched the words as typed; these are reports with similar words.
     approximate: bool = False
-    # More reports match than are listed (MAX_RANKED, MAX_LISTED): this many are.
+    # More reports match than are listed (fulltext.MAX_RANKED, MAX_LISTED): this many are.
     capped_at: int | None = None
 
 
@@ -292,8 +231,8 @@ def find(filters: Filters, *, page_number=None, per_page: int | None = None) -> 
 
     A search's results each carry `snippet`, the text around the match, and `marked_claim`,
     with the matched words in <mark>, escaped. Queries: the count and the page, the topics of
-    the page's reports; for a search the highlights too (and, on PostgreSQL when few reports
-    match, a second count and the similarity threshold).
+    the page's reports; on PostgreSQL a search's ranked ids, the page, its topics and its
+    highlights (and, when few reports match, the similar words and the corrected search).
     """
     per_page = per_page or settings.FACTUALLY_REPORTS_PER_PAGE
     versions = (
@@ -305,9 +244,7 @@ def find(filters: Filters, *, page_number=None, per_page: int | None = None) -> 
     if not filters.q:
         return newest_first(versions, page_number=page_number, per_page=per_page)
     if connection.vendor == "postgresql":
-        results = _postgres_search(versions, filters, per_page=per_page, page_number=page_number)
-        _add_headlines(results.page, filters.q)
-        return results
+        return _postgres_search(versions, filters, per_page=per_page, page_number=page_number)
     terms = _terms(filters.q)
     if not terms:  # punctuation only
         versions = versions.none()
@@ -336,96 +273,18 @@ def newest_first(versions, *, page_number=None, per_page: int | None = None) -> 
     return Results(paginator.get_page(page_number), listed, capped_at=capped_at)
 
 
-def _search_query(text: str) -> SearchQuery:
-    return SearchQuery(text, search_type="websearch", config="english")
-
-
 def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) -> Results:
-    """The full-text matches, best first; if they are few, reports with similar words too."""
-    query = _search_query(filters.q)
-    versions = versions.alias(search_vector=StoredSearchVector())
-    matches = Q(search_vector=query)
-    rank = SearchRank(F("search_vector"), query, weights=RANK_WEIGHTS)
-    newest = _newest_matches(versions, matches)
-    capped_at = MAX_RANKED if len(newest) > MAX_RANKED else None
-    newest = newest[:MAX_RANKED]
-    if capped_at or len(newest) >= FEW or not _worth_fuzzy(filters.q):
-        found = versions.filter(pk__in=newest)
-        if filters.ranked:
-            found = found.annotate(rank=rank).order_by("-rank", *NEWEST)
-        else:
-            found = found.order_by(*NEWEST)
-        paginator = _CountedPaginator(found, per_page, count=len(newest))
-        return Results(paginator.get_page(page_number), len(newest), capped_at=capped_at)
-    exact_count = len(newest)
-    # `%>`: word similarity at least pg_trgm.word_similarity_threshold, served by the claim's
-    # trigram index. The summary has no such index: searching it so would read every row
-    # (seconds, in a large archive), so its similarity only ranks what the claims found.
-    # Not `matches | similar claim`: PostgreSQL would then test the search vector of every
-    # similar claim (a TOAST fetch each); the few exact matches are already known.
-    similar = Q(claim__trigram_word_similar=filters.q)
-    with transaction.atomic():
-        # The threshold, for this transaction only: the matches are read in it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-                [str(WORD_SIMILARITY)],
-            )
-        # Only the newest MAX_SIMILAR are ranked. Sorted without the date index, which
-        # would test claims one by one until enough are similar.
-        close_ids = list(
-            versions.filter(similar)
-            .order_by(*NEWEST_WITHOUT_INDEX)
-            .values_list("pk", flat=True)[:MAX_SIMILAR]
-        )
-    close_ids = list(dict.fromkeys([*newest, *close_ids]))
-    close = versions.filter(pk__in=close_ids)
-    if filters.ranked:
-        close = close.annotate(
-            exact=Case(When(matches, then=Value(1)), default=Value(0)),
-            rank=rank,
-            similarity=Greatest(
-                TrigramWordSimilarity(filters.q, "claim"),
-                TrigramWordSimilarity(filters.q, "summary_text") * SUMMARY_SIMILARITY_WEIGHT,
-            ),
-        ).order_by("-exact", "-rank", "-similarity", *NEWEST)
-    else:
-        close = close.order_by(*NEWEST)
-    paginator = _CountedPaginator(close, per_page, count=len(close_ids))
-    page = paginator.get_page(page_number)
-    return Results(
-        page,
-        len(close_ids),
-        approximate=exact_count == 0 and bool(close_ids),
+    """The page of a search over the search table, its versions read for that page only."""
+    entries = fulltext.entries_matching(
+        verdict=filters.verdict, topic=filters.topic, dates=_dates(filters.period)
     )
-
-
-def _newest_matches(versions, matches: Q) -> list[int]:
-    """The ids of the newest MAX_RANKED + 1 versions matching, newest first.
-
-    PostgreSQL can walk the live_version_order index testing each version's search vector
-    until enough match, or find every match through the GIN index and sort them. It costs
-    the walk as if the vectors were free to read, but each is a TOAST fetch: for a word in
-    one report in ten it walked 12,000 vectors to find 1,000 (120 ms at 100,000 reports)
-    where finding all 8,000 matches takes 25 ms. So the walk is used only for words in a
-    large share of the reports, where it stops early.
-    """
-    found = versions.filter(matches)
-    matching, total = _estimated_rows(found, versions)
-    order = NEWEST if matching >= WALK_SHARE * total else NEWEST_WITHOUT_INDEX
-    return list(found.order_by(*order).values_list("pk", flat=True)[: MAX_RANKED + 1])
-
-
-def _estimated_rows(*querysets) -> list[float]:
-    """The planner's estimate of the rows each queryset finds: one EXPLAIN, no execution."""
-    parts = [qs.values("pk").order_by().query.sql_with_params() for qs in querysets]
-    sql = " UNION ALL ".join(f"({part_sql})" for part_sql, _ in parts)
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", [p for _, params in parts for p in params])
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return [branch["Plan Rows"] for branch in plan[0]["Plan"]["Plans"]]
+    found = fulltext.search(filters.q, entries, ranked=filters.ranked)
+    page = Paginator(found.ids, per_page).get_page(page_number)
+    shown = versions.in_bulk(list(page.object_list))
+    page.object_list = [shown[pk] for pk in page.object_list if pk in shown]
+    _add_headlines(page, found.query)
+    capped_at = fulltext.MAX_RANKED if found.capped else None
+    return Results(page, len(found.ids), approximate=found.approximate, capped_at=capped_at)
 
 
 class _CountedPaginator(Paginator):
@@ -438,14 +297,6 @@ class _CountedPaginator(Paginator):
     @property
     def count(self) -> int:
         return self._known_count
-
-
-def _worth_fuzzy(text: str) -> bool:
-    """Whether to look for similar words: not for a precise query (a "phrase", a -word left
-    out), nor a short one ("the" is similar to every claim that contains it)."""
-    if '"' in text or re.search(r"(^|\s)-\w", text):
-        return False
-    return any(len(word) >= MIN_FUZZY_WORD for word in re.findall(r"\w+", text))
 
 
 def _terms(text: str) -> list[tuple[str, bool]]:
@@ -470,42 +321,12 @@ def _terms(text: str) -> list[tuple[str, bool]]:
 # Snippets -----------------------------------------------------------------------------------
 
 
-def _add_headlines(page: Page, text: str) -> None:
-    """Give each version of `page` its highlighted snippet: one query, for this page only."""
-    versions = list(page.object_list)
-    page.object_list = versions
+def _add_headlines(page: Page, query) -> None:
+    """Give each version of `page` its highlighted claim and snippet (one query)."""
+    versions = page.object_list
     if not versions:
         return
-    headline = SearchHeadline(
-        Left(
-            Concat("summary_text", Value("\n\n"), "body_text", output_field=TextField()),
-            HEADLINE_CHARACTERS,
-        ),
-        _search_query(text),
-        config="english",
-        start_sel=START,
-        stop_sel=STOP,
-        max_words=30,
-        min_words=12,
-        max_fragments=2,
-        fragment_delimiter=" … ",
-    )
-    claim = SearchHeadline(
-        "claim",
-        _search_query(text),
-        config="english",
-        start_sel=START,
-        stop_sel=STOP,
-        highlight_all=True,
-    )
-    headlines = {
-        pk: (claim_headline, headline)
-        for pk, claim_headline, headline in PublishedVersion.objects.filter(
-            pk__in=[version.pk for version in versions]
-        )
-        .annotate(claim_headline=claim, headline=headline)
-        .values_list("pk", "claim_headline", "headline")
-    }
+    headlines = fulltext.headlines([v.pk for v in versions], query, start=START, stop=STOP)
     for version in versions:
         claim_found, found = headlines.get(version.pk) or (version.claim, "")
         version.marked_claim = highlighted(claim_found or version.claim)

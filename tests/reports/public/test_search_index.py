@@ -1,0 +1,249 @@
+"""The search table follows publishing; search reads it, and corrects typos from its words."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from reports import workflow
+from reports.demo.generating import generate
+from reports.models import Report, Section, Verdict
+from reports.public import fulltext, search_index
+from reports.public.models import SearchEntry, SearchWord
+from tests.conftest import make_report, make_topic, publish_now
+
+pytestmark = pytest.mark.django_db
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL full-text and trigram search"
+)
+
+
+def published(claim: str, *, body: str = "", summary: str = "", topics=(), **fields) -> Report:
+    if summary:
+        fields["summary"] = f"{summary} [1]"
+    report = make_report(sections=1, references=1, questions=0, claim=claim, **fields)
+    if body:
+        Section.objects.filter(report=report).update(body=f"{body} [1]")
+    report.topics.set(topics)
+    publish_now(report)
+    return report
+
+
+def claims(response) -> list[str]:
+    found = re.findall(
+        r'<h2 class="report-card__claim"><a href="[^"]*">(.*?)</a>', response.content.decode()
+    )
+    return [re.sub(r"</?mark>", "", claim) for claim in found]
+
+
+def entry(report: Report) -> SearchEntry | None:
+    return SearchEntry.objects.filter(report=report).first()
+
+
+# The table follows publishing
+
+
+def test_publishing_adds_the_live_version_to_the_search_table():
+    report = published("Owls can turn their heads all the way round.", summary="They cannot.")
+
+    found = entry(report)
+    live = report.versions.get(is_live=True)
+    assert (found.version_id, found.claim, found.checked_on) == (
+        live.pk,
+        live.claim,
+        live.checked_on,
+    )
+    assert found.verdict_id == live.verdict_id
+    assert found.excerpt.startswith("They cannot.")
+
+
+def test_a_correction_replaces_the_entry_with_the_new_version(client):
+    report = published("Owls can turn their heads all the way round.")
+    Report.objects.filter(pk=report.pk).update(
+        claim="Owls can turn their heads three quarters of the way.",
+        verdict=Verdict.objects.get(slug="true"),
+        updated_at=F("published_at") + datetime.timedelta(seconds=1),
+    )
+    report.refresh_from_db()
+
+    publish_now(report, note="The claim was misquoted.")
+
+    assert SearchEntry.objects.filter(report=report).count() == 1
+    found = entry(report)
+    assert found.version_id == report.versions.get(is_live=True).pk
+    assert found.claim == "Owls can turn their heads three quarters of the way."
+    assert found.verdict.slug == "true"
+    if connection.vendor == "postgresql":
+        assert claims(client.get("/reports/", {"q": "quarters"})) == [found.claim]
+        assert claims(client.get("/reports/", {"q": "round"})) == []
+
+
+@pytest.mark.parametrize("step", ["unpublish", "withdraw"])
+def test_a_report_taken_down_leaves_the_search_table_and_is_not_found(client, reviewer, step):
+    report = published("Owls can swivel their necks all the way round.")
+    other = published("Owls hoot at night.")
+
+    if step == "unpublish":
+        workflow.unpublish(report, by=reviewer, comment="Published by mistake.")
+    else:
+        workflow.withdraw(report, by=reviewer, reason="The claim was never made.")
+
+    assert entry(report) is None
+    assert entry(other) is not None
+    assert claims(client.get("/reports/", {"q": "owls"})) == ["Owls hoot at night."]
+    # Nor is it found through the words only it held ("swivel"): they count no report now.
+    assert claims(client.get("/reports/", {"q": "swivel"})) == []
+    assert claims(client.get("/reports/", {"q": "swivle"})) == []
+
+
+def test_deleting_a_report_deletes_its_entry():
+    report = published("Owls can turn their heads all the way round.")
+
+    report.delete()
+
+    assert not SearchEntry.objects.exists()
+
+
+def test_rebuild_search_restores_the_table_and_drops_words_no_live_report_holds(reviewer):
+    kept = published("Penguins cannot fly.", body="Flightless seabirds swim instead.")
+    gone = published("Ostriches bury their heads.", body="A myth about sand.")
+    workflow.unpublish(gone, by=reviewer, comment="Mistake.")
+    SearchEntry.objects.all().delete()
+
+    out = StringIO()
+    call_command("rebuild_search", stdout=out)
+
+    assert list(SearchEntry.objects.values_list("report_id", flat=True)) == [kept.pk]
+    assert "1 live reports" in out.getvalue()
+    if connection.vendor == "postgresql":
+        words = set(SearchWord.objects.values_list("word", flat=True))
+        assert {"penguin", "flightless", "seabird"} <= words
+        assert "ostrich" not in words
+
+
+def test_generated_reports_are_in_the_search_table():
+    generate(3, seed=2, sources=40)
+
+    assert SearchEntry.objects.count() == 3
+    if connection.vendor == "postgresql":
+        assert SearchWord.objects.filter(word="evid").exists()  # "evidence", stemmed
+
+
+# Search reads it (PostgreSQL)
+
+
+@postgresql_only
+def test_publishing_adds_the_words_of_the_claim_summary_and_body():
+    published("Penguins cannot fly.", summary="Seabirds swim.", body="Flightless birds dive deep.")
+
+    words = set(SearchWord.objects.values_list("word", flat=True))
+    assert {"penguin", "fli", "seabird", "swim", "flightless", "dive", "deep"} <= words
+    # Stop words and numbers are not words anyone needs corrected.
+    assert not words & {"the", "1"}
+
+
+@postgresql_only
+def test_a_typo_of_a_word_only_in_the_body_is_corrected(client):
+    published("Cats sleep a lot.", body="Felines sleep for sixteen hours a day.")
+    published("Dogs bark.")
+
+    response = client.get("/reports/", {"q": "sixteeen hours"})
+
+    assert claims(response) == ["Cats sleep a lot."]
+    assert "These reports have similar words." in response.content.decode()
+    assert "<mark>sixteen</mark> <mark>hours</mark>" in response.content.decode()
+
+
+@postgresql_only
+def test_the_corrected_query_names_the_archive_words_similar_to_each_word():
+    published("The Eiffel Tower grows in summer.")
+    published("Vaccines cause autism.")
+
+    assert fulltext.corrected_words("eifel vacine") == "('eiffel') & ('vaccin')"
+    assert fulltext.corrected_words("xqzvw") is None
+
+
+@postgresql_only
+def test_a_word_beyond_the_excerpt_is_found_and_the_summary_shown(client):
+    body = "Padding words here. " * (search_index.EXCERPT_CHARACTERS // 10) + "Narwhals."
+    published("Unicorns are real.", summary="A short summary.", body=body)
+
+    response = client.get("/reports/", {"q": "narwhals"})
+
+    assert claims(response) == ["Unicorns are real."]
+    assert "A short summary." in response.content.decode()
+
+
+@postgresql_only
+def test_a_search_with_filters_reads_only_the_search_table(client):
+    health = make_topic(name="Health", slug="health")
+    false, true = Verdict.objects.get(slug="false"), Verdict.objects.get(slug="true")
+    published("Sugar makes children hyperactive.", verdict=false, topics=[health])
+    published("Sugar is sweet.", verdict=true, topics=[health])
+    published("Sugar is a poison.", verdict=false)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/reports/", {"q": "sugar", "verdict": "false", "topic": "health"})
+
+    assert claims(response) == ["Sugar makes children hyperactive."]
+    searches = [query["sql"] for query in queries if "@@" in query["sql"]]
+    assert searches
+    for sql in searches:  # the topics' link table aside, never the wide versions table
+        assert '"reports_searchentry"' in sql
+        assert '"reports_publishedversion"' not in sql
+
+
+@postgresql_only
+@pytest.mark.parametrize("query", ["sugar", "suggar children", "sugar -sweet", '"sugar makes"'])
+def test_a_search_runs_a_bounded_number_of_queries(client, django_assert_max_num_queries, query):
+    for n in range(30):
+        published(f"Sugar makes children hyperactive {n}.", body="Sugar and more sugar.")
+
+    # The filter choices (3), the search (3 and its savepoint and release), the page, its
+    # topics, the highlights; a typo adds the similar words and a second search (5).
+    with django_assert_max_num_queries(18):
+        response = client.get("/reports/", {"q": query})
+
+    assert response.status_code == 200
+    assert len(claims(response)) == 20
+
+
+@postgresql_only
+def test_the_words_count_the_live_reports_that_hold_them(reviewer):
+    first = published("Penguins cannot fly.")
+    published("Penguins swim.")
+    documents = lambda word: SearchWord.objects.get(word=word).documents  # noqa: E731
+    assert documents("penguin") == 2
+
+    workflow.unpublish(first, by=reviewer, comment="Published by mistake.")
+    assert documents("penguin") == 1
+    assert documents("fli") == 0
+
+    call_command("rebuild_search", stdout=StringIO())
+    assert documents("penguin") == 1
+    assert not SearchWord.objects.filter(word="fli").exists()
+
+
+@postgresql_only
+@pytest.mark.parametrize("walk_share", [0.0, 2.0])
+def test_walking_the_date_index_or_sorting_the_matches_lists_the_same(
+    client, monkeypatch, walk_share
+):
+    """A common word walks the date index, a rarer one sorts the GIN index's matches."""
+    monkeypatch.setattr(fulltext, "MAX_RANKED", 3)
+    monkeypatch.setattr(fulltext, "WALK_SHARE", walk_share)
+    for age in range(6):
+        published(f"Bread claim {age}.", checked_on=datetime.date(2026, 1, 10 - age))
+    published("Cheese claim.", checked_on=datetime.date(2026, 1, 10))
+
+    response = client.get("/reports/", {"q": "bread", "sort": "newest"})
+
+    assert claims(response) == ["Bread claim 0.", "Bread claim 1.", "Bread claim 2."]
