@@ -374,6 +374,10 @@ class Source(models.Model):
             if field in exclude:
                 continue
             other = others.matching(**{field: value}).first()
+            # A saved record whose URL differs only in scheme from another (written before
+            # they were matched) stays editable: the duplicate finder offers the pair to merge.
+            if other is not None and field == "url" and self.pk and other.url != self.url:
+                continue
             if other is not None:
                 label = self._meta.get_field(field).verbose_name
                 errors[field] = [f"“{other}” (ID {other.pk}) has this {label} already."]

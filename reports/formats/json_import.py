@@ -454,7 +454,8 @@ class _Reader:
         entry = Entry(where=path, labels=SOURCE_LABELS)
         entry.title = self.text(source, "title", path)
         entry.url = self.text(source, "url", path)
-        entry.doi = self.text(source, "doi", path)
+        for name in ("doi", "isbn", "pmid", "arxiv_id", "handle", "where_to_find"):
+            setattr(entry, name, self.text(source, name, path))
         entry.language = self.text(source, "language", path)
         entry.archive_url = self.text(source, "archive_url", path)
         for index, name in enumerate(self.list(source, "authors", path)):

@@ -45,10 +45,17 @@ SOURCE_FIELDS = (
     "language",
     "kind",
     "doi",
+    "isbn",
+    "pmid",
+    "arxiv_id",
+    "handle",
+    "where_to_find",
     "archive_url",
     "archive_date",
     "url_status",
 )
+# Identifiers and the note, as the version froze them (versions frozen before had none).
+FROZEN_IDENTIFIERS = ("doi", "isbn", "pmid", "arxiv_id", "handle", "where_to_find")
 # Model fields of a source as the document names them (problems are reported in its words).
 SOURCE_LABELS = {name: name for name in SOURCE_FIELDS} | {"notes": "notes"}
 
@@ -167,15 +174,21 @@ def _source_document(frozen: dict, source: Source | None) -> dict:
             accessed_on=_partial(source, "accessed_on"),
             language=source.language,
             kind=source.kind,
-            doi=source.doi,
+            **{name: getattr(source, name) for name in FROZEN_IDENTIFIERS},
             archive_url=source.archive_url,
             archive_date=_partial(source, "archive_date"),
             url_status=source.url_status,
         )
     else:
         document.update(
-            language="", kind=Source.Kind.OTHER, doi="", url_status=Source.UrlStatus.LIVE
+            language="",
+            kind=Source.Kind.OTHER,
+            url_status=Source.UrlStatus.LIVE,
+            **dict.fromkeys(FROZEN_IDENTIFIERS, ""),
         )
+    for name in FROZEN_IDENTIFIERS:
+        if name in frozen:
+            document[name] = frozen[name] or ""
     # What readers were shown, as the version froze it.
     document["title"] = frozen.get("title", document["title"]) or ""
     document["url"] = frozen.get("url", document["url"]) or ""

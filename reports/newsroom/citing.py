@@ -41,7 +41,14 @@ from reports import citations, contributing
 from reports.models import Reference, Report
 from sources import pagemeta
 from sources.models import Publisher, Source
-from sources.normalisation import clean_domain, domain_of, normalise_doi, normalise_url
+from sources.normalisation import (
+    IDENTIFIER_PARSERS,
+    InvalidIdentifier,
+    clean_domain,
+    domain_of,
+    normalise_doi,
+    normalise_url,
+)
 
 SEARCH_LIMIT = 10
 # Shorter queries match too much to be useful; longer ones are cut, word by word.
@@ -103,6 +110,16 @@ def search(query: str, *, report: Report | None = None, limit: int = SEARCH_LIMI
     if DOI_RE.match(doi):
         matches |= Q(doi=doi)
         exact |= Q(doi=doi)
+    # An ISBN, PubMed ID, arXiv ID or handle, however written, finds its source first.
+    for name, parse in IDENTIFIER_PARSERS.items():
+        try:
+            value = parse(query) if name != "doi" else ""
+        except InvalidIdentifier:
+            continue
+        if value:
+            same = Q(**{f"{name}__iexact": value})
+            matches |= same
+            exact |= same
     sources = Source.objects.active().select_related("publisher").filter(matches)
     sources = sources.annotate(
         rank=Case(

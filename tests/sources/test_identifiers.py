@@ -210,3 +210,18 @@ def test_a_link_never_checked_is_unchecked_not_live():
     assert make_source(url="").link_status == "no URL"
     source.url_status = Source.UrlStatus.DEAD
     assert source.link_status == "Dead"
+
+
+@pytest.mark.django_db
+def test_a_saved_record_with_an_http_twin_stays_editable_for_the_finder_to_pair():
+    make_source(url="https://example.org/a")
+    older = make_source(url="https://example.org/b")
+    # Written before http and https were matched, as a bulk import might have.
+    Source.objects.filter(pk=older.pk).update(url="http://example.org/a")
+    older.refresh_from_db()
+
+    older.title = "Corrected title"
+    older.full_clean()
+
+    with pytest.raises(ValidationError):
+        Source(title="New", url="http://example.org/a").full_clean()

@@ -146,6 +146,11 @@ def test_export_gives_each_reference_its_source_with_every_detail():
         "language": "pt-BR",
         "kind": "news_article",
         "doi": "10.1234/heights.2020",
+        "isbn": "",
+        "pmid": "",
+        "arxiv_id": "",
+        "handle": "",
+        "where_to_find": "",
         "archive_url": "https://web.archive.org/web/2021/https://daily.example/history/heights",
         "archive_date": "2021-05-06",
         "url_status": "dead",
@@ -1057,3 +1062,35 @@ def test_an_unknown_claimant_type_is_refused_with_its_path(editor):
         "“robot” is not a claimant type (one of person, organisation, unknown)",
     ) in raised.value.problems
     assert not Report.objects.filter(slug="robot-copy").exists()
+
+
+def test_a_source_without_a_url_is_exported_and_imported_with_its_identifiers(report):
+    book = make_source(
+        url="", title="A book", isbn="0-306-40615-2", where_to_find="City library, shelf 4"
+    )
+    Reference.objects.filter(report=report, number=2).update(source=book)
+    document = export_document(publish_now(report))
+    exported = document["references"][1]["source"]
+    assert (exported["url"], exported["isbn"], exported["where_to_find"]) == (
+        "",
+        "9780306406157",
+        "City library, shelf 4",
+    )
+    # Matched by its ISBN, however written; a new URL-less book is created with its details.
+    document["slug"] = "imported-copy"
+    document["references"][0]["source"] = {
+        "title": "An interview with the harbour master",
+        "where_to_find": "Recording on file",
+        "handle": "hdl:10568/68124",
+    }
+    exported["isbn"] = "978-0-306-40615-7"
+
+    imported = import_json(json.dumps(document))
+
+    first, second = (r.source for r in imported.references.order_by("number"))
+    assert second == book
+    assert (first.url, first.handle, first.where_to_find) == (
+        "",
+        "10568/68124",
+        "Recording on file",
+    )

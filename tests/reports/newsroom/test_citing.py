@@ -36,6 +36,14 @@ def test_the_best_matches_come_first_and_at_most_ten(report):
     assert citing.search("health ministry") == list(reversed(by_publisher))[:10]
 
 
+@pytest.mark.parametrize("query", ["0-306-40615-2", "ISBN 978-0-306-40615-7", "arXiv:2101.00001v2"])
+def test_an_identifier_however_written_finds_its_source_first(query):
+    book = make_source(url="", title="A book", isbn="9780306406157", arxiv_id="2101.00001")
+    make_source(title="0-306-40615-2 and arXiv:2101.00001v2 in a title")
+
+    assert citing.search(query)[0] == book
+
+
 @pytest.mark.parametrize(
     ("stored", "pasted"),
     [
