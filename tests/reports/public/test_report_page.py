@@ -173,7 +173,7 @@ def test_a_dated_reference_ends_its_publisher_line_with_one_stop(client):
 # Markers as people write them, over real HTTP
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_published_report_links_every_number_of_its_lists_and_ranges(live_server):
     report = make_report(
         references=7,
