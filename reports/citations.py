@@ -20,8 +20,8 @@ from markdown_it.rules_inline import StateInline
 
 # A marker is a bracketed list of numbers and ranges, as people write them: "[3]", "[3, 4]",
 # "[3,4]", "[3; 4]", "[5–7]", "[5-7]", "[1, 4–6]", padded "[ 3 ]" too. Markers separated
-# only by spaces form one group ("[1][2]", "[1] [2]"). No part can match in two ways, so a
-# failed match backtracks over each character a bounded number of times: linear time.
+# only by spaces form one group ("[1][2]", "[1] [2]"). After a number, spaces can lead only
+# to a dash, a comma or the closing bracket, each tried once: a failed match is linear too.
 _SPACE = "[ \t\u00a0]"
 # Hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign.
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
@@ -243,7 +243,7 @@ def _render_citation_group(renderer, tokens, idx, options, env) -> str:
 
 
 def _render_marker(state: _RenderState, written: str) -> str:
-    """A list or range as written, each number its own link (see README, "Citations").
+    """A list or range as written, each number its own link (README, "Citation markers").
 
     A range links its first and last numbers; its dash reads "to" to screen readers and is
     where the reference list's back-links of the numbers in between lead.
