@@ -364,8 +364,10 @@ CORRECTION = re.compile(r" Rechecked under load: figure \w+ \[\d+\]\.")
 
 def corrected(summary: str, token: str) -> str:
     """The summary with its last paragraph ending in a corrected figure, cited like the rest."""
+    from reports import citations  # the one parser of markers; needs no Django set-up
+
     text = CORRECTION.sub("", summary).rstrip()
-    markers = re.findall(r"\[(\d+)\]", text)
+    markers = citations.markers(text)
     if not markers:
         raise StepFailed("the summary cites nothing to cite the correction with")
     return f"{text} Rechecked under load: figure {token} [{markers[-1]}]."

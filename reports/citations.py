@@ -8,6 +8,7 @@ Validation, rendering, import and export all read it through this module.
 from __future__ import annotations
 
 import bisect
+import html
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -17,9 +18,30 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
-# A marker is a bracketed number; markers separated only by spaces form one group.
-MARKER_RE = re.compile(r"\[(\d+)\]")
-MARKER_GROUP_RE = re.compile(rf"{MARKER_RE.pattern}(?:[ \t\u00a0]*{MARKER_RE.pattern})*")
+# A marker is a bracketed list of numbers and ranges, as people write them: "[3]", "[3, 4]",
+# "[3,4]", "[3; 4]", "[5–7]", "[5-7]", "[1, 4–6]", padded "[ 3 ]" too. Markers separated
+# only by spaces form one group ("[1][2]", "[1] [2]"). After a number, spaces can lead only
+# to a dash, a comma or the closing bracket, each tried once: a failed match is linear too.
+_SPACE = "[ \t\u00a0]"
+# Hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign.
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
+_ITEM = rf"\d+(?:{_SPACE}*[{_DASHES}]{_SPACE}*\d+)?"
+MARKER_RE = re.compile(rf"\[{_SPACE}*{_ITEM}(?:{_SPACE}*[,;]{_SPACE}*{_ITEM})*{_SPACE}*\]")
+MARKER_GROUP_RE = re.compile(rf"{MARKER_RE.pattern}(?:{_SPACE}*{MARKER_RE.pattern})*")
+_DIGITS_RE = re.compile(r"\d+")
+_SPACES_RE = re.compile(f"{_SPACE}*")
+_DASH_RE = re.compile(f"[{_DASHES}]")
+# A range citing more references than this is a typo ("[5–75]" for "[5–7]"), not a citation.
+LONGEST_RANGE = 50
+# What looks like a marker the parser cannot read ("[3,]", "[3 and 4]", "[1a]"): brackets
+# around numbers, punctuation and joining words only. Bounded, so each "[" costs a bounded
+# look ahead. Letters alone are editorial ("[sic]", "[T]he", "[the minister]"), not markers.
+_LOOKALIKE_RE = re.compile(r"\[([^\[\]\n]{1,80})\]")
+_LOOKALIKE_PART_RE = re.compile(r"\d+[a-z]?(?![a-z])|[a-z]+|\S", re.IGNORECASE)
+_LOOKALIKE_WORDS = frozenset({"and", "to", "or", "et", "&"})
+_LOOKALIKE_PUNCTUATION = frozenset(",;:./+#&*" + _DASHES)
+# Drafting placeholders for a citation still to find: never published as if they were one.
+_PLACEHOLDERS = frozenset({"citation needed", "source needed", "citation", "cite", "ref"})
 # How the parser breaks lines (markdown-it's normalisation); used to map offsets back.
 _LINE_BREAK_RE = re.compile(r"\r\n?|\n")
 # Reference numbers above this are typos, not citations.
@@ -42,6 +64,14 @@ BLOCK_KINDS = {
 
 
 @dataclass(frozen=True)
+class Unclear:
+    """Bracketed text that looks like a citation marker but is not one the parser reads."""
+
+    written: str  # as in the text, brackets included
+    advice: str  # what to write instead, for the editor
+
+
+@dataclass(frozen=True)
 class Paragraph:
     """One top-level block of cited text: a paragraph, a list or a quote."""
 
@@ -49,6 +79,8 @@ class Paragraph:
     line: int  # 1-based line of the text where the block starts
     kind: str
     markers: tuple[int, ...]  # reference numbers, in order of appearance
+    # What looks like a marker but is not one the parser reads, in order (see `Unclear`).
+    unclear: tuple[Unclear, ...] = ()
 
     @property
     def is_cited(self) -> bool:
@@ -58,18 +90,83 @@ class Paragraph:
 def _citation_rule(state: StateInline, silent: bool) -> bool:
     if state.src[state.pos] != "[":
         return False
-    match = MARKER_GROUP_RE.match(state.src, state.pos, state.posMax)
-    if not match:
+    numbers: list[int] = []
+    end = position = state.pos
+    # Marker by marker, not the whole group at once: a group cut short by a marker that does
+    # not read (a range run backwards) would otherwise be matched again from each of its "[".
+    while marker := MARKER_RE.match(state.src, position, state.posMax):
+        read = read_marker(marker.group())
+        if isinstance(read, str):
+            break
+        numbers += read
+        end = marker.end()
+        position = _SPACES_RE.match(state.src, end, state.posMax).end()
+    if end > state.pos:
+        if not silent:
+            token = state.push("citation_group", "", 0)
+            token.content = state.src[state.pos : end]
+            # Where the group stands in the block's inline text (see `marker_groups`).
+            token.meta = {"numbers": numbers, "span": (state.pos, end)}
+        state.pos = end
+        return True
+    unclear = _lookalike(state.src, state.pos, state.posMax)
+    if unclear is None:
         return False
     if not silent:
-        token = state.push("citation_group", "", 0)
-        token.meta = {
-            "numbers": [_number(n) for n in MARKER_RE.findall(match.group())],
-            # Where the group stands in the block's inline text (see `marker_groups`).
-            "span": (state.pos, match.end()),
-        }
-    state.pos = match.end()
+        token = state.push("citation_unclear", "", 0)
+        token.content = unclear.written
+        token.meta = {"unclear": unclear}
+    state.pos += len(unclear.written)
     return True
+
+
+def read_marker(written: str) -> tuple[int, ...] | str:
+    """The numbers one marker such as "[3, 5–7]" cites, ranges expanded; or, for a marker
+    whose range cannot be meant ("[7–5]", "[5–500]"), advice on what to write instead."""
+    digits = list(_DIGITS_RE.finditer(written))
+    numbers: list[int] = []
+    index = 0
+    while index < len(digits):
+        first = _number(digits[index].group())
+        if index + 1 < len(digits) and _is_range(written, digits[index], digits[index + 1]):
+            last = _number(digits[index + 1].group())
+            if last <= first:
+                return f"a range runs upwards, as in [{min(first, last)}–{max(first, last)}]"
+            if last - first >= LONGEST_RANGE:
+                return f"a range cites at most {LONGEST_RANGE} references; list them instead"
+            numbers += range(first, last + 1)
+            index += 2
+        else:
+            numbers.append(first)
+            index += 1
+    return tuple(numbers)
+
+
+def _is_range(written: str, first: re.Match, last: re.Match) -> bool:
+    return bool(_DASH_RE.search(written, first.end(), last.start()))
+
+
+def _lookalike(src: str, pos: int, end: int) -> Unclear | None:
+    """The bracketed text at `pos`, if it looks like a marker (and is not a marker)."""
+    match = _LOOKALIKE_RE.match(src, pos, end)
+    # "[3 and 4](https://…)" is a Markdown link, for the link rule to read.
+    if not match or src.startswith("(", match.end()):
+        return None
+    inside = match.group(1)
+    if " ".join(inside.lower().split()) in _PLACEHOLDERS:
+        return Unclear(match.group(), "cite the source, or take the placeholder out")
+    parts = _LOOKALIKE_PART_RE.findall(inside)
+    if not any(part[0].isdigit() for part in parts):
+        return None
+    for part in parts:
+        if not (
+            part[0].isdigit() or part.lower() in _LOOKALIKE_WORDS or part in _LOOKALIKE_PUNCTUATION
+        ):
+            return None
+    read = read_marker(match.group()) if MARKER_RE.fullmatch(match.group()) else None
+    if isinstance(read, str):
+        return Unclear(match.group(), read)
+    return Unclear(match.group(), "write a citation as [3], [3, 4] or [3–5]")
 
 
 def _build_markdown() -> MarkdownIt:
@@ -78,6 +175,7 @@ def _build_markdown() -> MarkdownIt:
     # Before "link", so "[2]" is always a citation, never link syntax.
     md.inline.ruler.before("link", "citation", _citation_rule)
     md.add_render_rule("citation_group", _render_citation_group)
+    md.add_render_rule("citation_unclear", _render_citation_unclear)
     md.add_render_rule("link_open", _render_link_open)
     return md
 
@@ -90,26 +188,91 @@ def _render_link_open(renderer, tokens, idx, options, env) -> str:
 
 @dataclass
 class _RenderState:
-    """Per-document render state: which numbers resolve and how often each is cited."""
+    """Per-document render state: which numbers resolve, and where each is cited."""
 
     known: Collection[int] | None
     occurrences: dict[int, int] = field(default_factory=dict)
+    # For each number, the id of each place citing it, in order: what back-links point to.
+    anchors: dict[int, list[str]] = field(default_factory=dict)
+    ranges: int = 0
+
+    def resolves(self, number: int) -> bool:
+        return self.known is None or number in self.known
+
+    def anchor(self, number: int) -> str:
+        """The id of the next citation of `number`, counted; empty if it resolves to nothing."""
+        if not self.resolves(number):
+            return ""
+        occurrence = self.occurrences.get(number, 0) + 1
+        self.occurrences[number] = occurrence
+        anchor = f"cite-{number}-{occurrence}"
+        self.anchors.setdefault(number, []).append(anchor)
+        return anchor
+
+    def range_anchor(self, numbers: range) -> str:
+        """The id of a range's dash, which cites `numbers` (those between its ends)."""
+        resolving = [number for number in numbers if self.resolves(number)]
+        if not resolving:
+            return ""
+        self.ranges += 1
+        anchor = f"cite-range-{self.ranges}"
+        for number in resolving:
+            self.anchors.setdefault(number, []).append(anchor)
+        return anchor
+
+    def link(self, number: int, text: str | None = None) -> str:
+        """A citation of `number`: a link to its reference, or unlinked if there is none."""
+        text = str(number) if text is None else text
+        anchor = self.anchor(number)
+        if not anchor:
+            return f'<span class="citation citation--unresolved">{text}</span>'
+        return f'<a class="citation" href="#ref-{number}" id="{anchor}">{text}</a>'
 
 
 def _render_citation_group(renderer, tokens, idx, options, env) -> str:
     state: _RenderState = env["citations"]
-    links = []
-    for number in tokens[idx].meta["numbers"]:
-        if state.known is not None and number not in state.known:
-            links.append(f'<span class="citation citation--unresolved">[{number}]</span>')
-            continue
-        occurrence = state.occurrences.get(number, 0) + 1
-        state.occurrences[number] = occurrence
-        links.append(
-            f'<a class="citation" href="#ref-{number}" id="cite-{number}-{occurrence}">'
-            f"[{number}]</a>"
-        )
-    return '<span class="citations">' + " ".join(links) + "</span>"
+    written = tokens[idx].content
+    markers = []
+    for marker in MARKER_RE.finditer(written):
+        read = read_marker(marker.group())
+        if len(read) == 1 and not _DASH_RE.search(marker.group()):
+            markers.append(state.link(read[0], f"[{read[0]}]"))
+        else:
+            markers.append(_render_marker(state, marker.group()))
+    return '<span class="citations">' + " ".join(markers) + "</span>"
+
+
+def _render_marker(state: _RenderState, written: str) -> str:
+    """A list or range as written, each number its own link (README, "Citation markers").
+
+    A range links its first and last numbers; its dash reads "to" to screen readers and is
+    where the reference list's back-links of the numbers in between lead.
+    """
+    digits = list(_DIGITS_RE.finditer(written))
+    pieces, done, index = [], 0, 0
+    while index < len(digits):
+        first = digits[index]
+        pieces += [html.escape(written[done : first.start()]), state.link(_number(first[0]))]
+        done = first.end()
+        if index + 1 < len(digits) and _is_range(written, first, digits[index + 1]):
+            last = digits[index + 1]
+            dash = html.escape(written[first.end() : last.start()])
+            anchor = state.range_anchor(range(_number(first[0]) + 1, _number(last[0])))
+            anchor = f' id="{anchor}"' if anchor else ""
+            pieces += [
+                f'<span class="citation-range"{anchor}><span aria-hidden="true">{dash}</span>'
+                '<span class="visually-hidden"> to </span></span>',
+                state.link(_number(last[0])),
+            ]
+            done = last.end()
+            index += 1
+        index += 1
+    return "".join(pieces) + html.escape(written[done:])
+
+
+def _render_citation_unclear(renderer, tokens, idx, options, env) -> str:
+    # Shown as written, marked for staff previews; the publish check lists it.
+    return f'<span class="citation--unclear">{html.escape(tokens[idx].content)}</span>'
 
 
 _md = _build_markdown()
@@ -129,7 +292,7 @@ _ALLOWED_TAGS = {
 }
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "class", "id", "title", "rel"},
-    "span": {"class"},
+    "span": {"class", "id", "aria-hidden"},
     "ol": {"start"},
 }
 
@@ -144,11 +307,14 @@ def parse(text: str) -> list[Paragraph]:
                 "line": token.map[0] + 1 if token.map else 1,
                 "kind": BLOCK_KINDS[token.type],
                 "markers": [],
+                "unclear": [],
             }
         elif token.type == "inline" and current is not None:
             for child in token.children or ():
                 if child.type == "citation_group":
                     current["markers"].extend(child.meta["numbers"])
+                elif child.type == "citation_unclear":
+                    current["unclear"].append(child.meta["unclear"])
         elif token.level == 0 and token.nesting == -1 and current is not None:
             paragraphs.append(
                 Paragraph(
@@ -156,6 +322,7 @@ def parse(text: str) -> list[Paragraph]:
                     line=current["line"],
                     kind=current["kind"],
                     markers=tuple(current["markers"]),
+                    unclear=tuple(current["unclear"]),
                 )
             )
             current = None
@@ -283,7 +450,7 @@ def plain_text(text: str) -> str:
     for token in _md.parse(text, {}):
         if token.type == "inline":
             for child in token.children or ():
-                if child.type in {"text", "code_inline"}:
+                if child.type in {"text", "code_inline", "citation_unclear"}:
                     words.append(child.content)
                 elif child.type in {"softbreak", "hardbreak"}:
                     words.append(" ")
@@ -312,12 +479,9 @@ def renumber(texts: list[str], numbers: list[int]) -> tuple[list[str], list[int]
     take a reference's new number. A number held by two references stays with the first.
     Returns the new texts (all else as written) and each reference's new number, in order.
     """
-    order: list[int] = []
-    for text in texts:
-        for number in markers(text):
-            if number not in order:
-                order.append(number)
-    held = list(dict.fromkeys(numbers))
+    # A dict, not a list: a text may cite thousands of numbers (ranges expanded).
+    order = dict.fromkeys(number for text in texts for number in markers(text))
+    held = dict.fromkeys(numbers)
     cited = [n for n in order if n in held]
     mapping = {old: new for new, old in enumerate(cited, start=1)}
     for old in held:
@@ -335,17 +499,46 @@ def renumber(texts: list[str], numbers: list[int]) -> tuple[list[str], list[int]
 
 
 def _rewrite_markers(text: str, mapping: dict[int, int]) -> str:
-    """`text` with each marker's number mapped, the spacing inside groups kept as written."""
-
-    def one(match: re.Match) -> str:
-        number = _number(match.group(1))
-        return f"[{mapping.get(number, number)}]"
-
+    """`text` with each marker's numbers mapped, all else inside groups kept as written."""
     pieces, done = [], 0
     for group in marker_groups(text):
-        pieces += [text[done : group.start], MARKER_RE.sub(one, text[group.start : group.end])]
+        written = text[group.start : group.end]
+        rewritten = MARKER_RE.sub(lambda marker: _rewrite_marker(marker.group(), mapping), written)
+        pieces += [text[done : group.start], rewritten]
         done = group.end
     return "".join(pieces) + text[done:]
+
+
+def _rewrite_marker(written: str, mapping: dict[int, int]) -> str:
+    """One marker renumbered; a range whose numbers are no longer consecutive becomes a list
+    (in the marker's own separator, or ", ")."""
+    # From the comma on: a search that could start at each space would take quadratic time.
+    separator = re.search(rf"[,;]{_SPACE}*", written)
+    separator = separator.group() if separator else ", "
+    digits = list(_DIGITS_RE.finditer(written))
+    pieces, done, index = [], 0, 0
+
+    def new(match: re.Match) -> str:
+        number = _number(match.group())
+        return str(mapping[number]) if number in mapping else match.group()
+
+    while index < len(digits):
+        first = digits[index]
+        pieces.append(written[done : first.start()])
+        if index + 1 < len(digits) and _is_range(written, first, digits[index + 1]):
+            last = digits[index + 1]
+            numbers = [mapping.get(n, n) for n in range(_number(first[0]), _number(last[0]) + 1)]
+            if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+                pieces += [new(first), written[first.end() : last.start()], new(last)]
+            else:
+                pieces.append(separator.join(str(number) for number in numbers))
+            done = last.end()
+            index += 2
+        else:
+            pieces.append(new(first))
+            done = first.end()
+            index += 1
+    return "".join(pieces) + written[done:]
 
 
 def markers_citing(texts: list[str], number: int) -> list[tuple[int, int]]:

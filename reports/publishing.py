@@ -92,6 +92,15 @@ def check_content(content: ReportContent, *, has_verdict: bool) -> list[Problem]
             at = {"part": part, "paragraph": paragraph.number}
             if not paragraph.is_cited:
                 problems.append(Problem(f"{where} has no citation.", field, **at))
+            for unclear in paragraph.unclear:
+                problems.append(
+                    Problem(
+                        f"{where} has “{unclear.written}”, which is not a citation Factually "
+                        f"can read: {unclear.advice}.",
+                        field,
+                        **at,
+                    )
+                )
             for number in dict.fromkeys(paragraph.markers):
                 cited[number] += 1
                 if not citations.is_valid_number(number):

@@ -34,11 +34,11 @@ def render_body(content: ReportContent) -> str:
         "heading": content.conclusion_heading,
         "html": citations.render(content.conclusion, env=document),
     }
-    occurrences = document["citations"].occurrences
+    anchors = document["citations"].anchors
     references = [
         {
             "reference": reference,
-            "backlinks": range(1, occurrences.get(reference.number, 0) + 1),
+            "backlinks": anchors.get(reference.number, []),
         }
         for reference in content.references
     ]

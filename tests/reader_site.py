@@ -18,7 +18,8 @@ def build() -> dict[str, str]:
     """Publish the demo reports, correct one and withdraw another; the pages' addresses."""
     demo.load(say=lambda _: None)
     corrected = Report.objects.get(slug=CORRECTED)
-    corrected.summary += " Measurements since 1890 agree."
+    # Cited as people write markers too (a list, a range), so every check sees their markup.
+    corrected.summary += " Measurements since 1890 agree [1, 2] [1–3]."
     corrected.save()
     publish_now(corrected, note="We added the measurement history.", kind=ChangeKind.CORRECTION)
     withdrawn = make_report(claim="A claim we got wrong.", slug="a-claim-we-got-wrong")

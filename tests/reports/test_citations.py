@@ -1,6 +1,7 @@
 """The citation parser and renderer: the one reading of editor text."""
 
 import lxml.html
+import pytest
 from django.utils.safestring import SafeString
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -127,6 +128,16 @@ FRAGMENTS = [
     "[ 1 ]",
     "[-1]",
     "[1.5]",
+    "[3, 4]",
+    "[3,4]",
+    "[5–7]",
+    "[5 - 7]",
+    "[1, 4–6]",
+    "[7–5]",
+    "[1–999]",
+    "[3,]",
+    "[3 and 4]",
+    "[citation needed]",
     "\\[1]",
     "[sic]",
     "[link](https://example.org/a?b=[1])",
@@ -231,3 +242,166 @@ def test_markers_citing_names_each_paragraph_that_cites_the_number():
     texts = ["One [1].\n\nTwo.", "- a [3]\n- b [1]\n\n> quoted [1]"]
     assert citations.markers_citing(texts, 1) == [(0, 1), (1, 1), (1, 2)]
     assert citations.markers_citing(texts, 2) == []
+
+
+# Markers as people write them -----------------------------------------------------------
+
+WRITTEN_FORMS = {
+    "[3, 4]": (3, 4),
+    "[3,4]": (3, 4),
+    "[3 ,4]": (3, 4),
+    "[3; 4]": (3, 4),
+    "[5–7]": (5, 6, 7),  # en dash
+    "[5-7]": (5, 6, 7),
+    "[5—7]": (5, 6, 7),  # em dash
+    "[5 – 7]": (5, 6, 7),
+    "[1, 4–6, 9]": (1, 4, 5, 6, 9),
+    "[1][2]": (1, 2),
+    "[1] [2]": (1, 2),
+    "[1]\u00a0[2, 3]": (1, 2, 3),
+    "[ 3 ]": (3,),
+}
+
+
+@pytest.mark.parametrize(("written", "numbers"), WRITTEN_FORMS.items(), ids=WRITTEN_FORMS.keys())
+def test_every_way_people_write_markers_cites_its_numbers(written, numbers):
+    (paragraph,) = citations.parse(f"The figure was revised {written}.")
+
+    assert paragraph.markers == numbers
+    assert paragraph.unclear == ()
+    (group,) = citations.marker_groups(f"Revised {written}.")
+    assert group.numbers == numbers
+
+
+def test_a_range_running_backwards_or_citing_too_many_is_not_read_as_a_citation():
+    (paragraph,) = citations.parse("Backwards [7–5], too long [1–100], fine [1–50].")
+
+    assert paragraph.markers == tuple(range(1, 51))
+    assert [(u.written, u.advice) for u in paragraph.unclear] == [
+        ("[7–5]", "a range runs upwards, as in [5–7]"),
+        ("[1–100]", "a range cites at most 50 references; list them instead"),
+    ]
+
+
+def test_a_group_stops_at_a_marker_that_does_not_read():
+    (paragraph,) = citations.parse("Cited [1][9-2] [3].")
+
+    assert paragraph.markers == (1, 3)
+    assert [u.written for u in paragraph.unclear] == ["[9-2]"]
+
+
+LOOKALIKES = ["[3,]", "[3-]", "[,3]", "[3,,4]", "[1a]", "[3 and 4]", "[3 & 4]", "[-1]", "[1.5]",
+              "[3:4]", "[citation needed]", "[Citation Needed]", "[ref]", "[1–3–5]"]  # fmt: skip
+
+
+@pytest.mark.parametrize("written", LOOKALIKES)
+def test_what_looks_like_a_marker_but_does_not_read_is_listed_not_cited(written):
+    (paragraph,) = citations.parse(f"The minister said so {written}.")
+
+    assert paragraph.markers == ()
+    assert [u.written for u in paragraph.unclear] == [written]
+    assert paragraph.unclear[0].advice
+
+
+NOT_MARKERS = ["[sic]", "[a]", "[T]he", "[the minister]", "[2019 report]", "(3)", "[p. 4]",
+               "[the report](https://example.org/r)", "[3 and 4](https://example.org/r)",
+               "\\[3,]", "[...]", "[?]"]  # fmt: skip
+
+
+@pytest.mark.parametrize("written", NOT_MARKERS)
+def test_editorial_brackets_parentheses_and_links_are_neither_markers_nor_lookalikes(written):
+    (paragraph,) = citations.parse(f"He said {written} it was true [1].")
+
+    assert paragraph.markers == (1,)
+    assert paragraph.unclear == ()
+
+
+def _links(html: str) -> list[tuple[str, str, str]]:
+    fragment = lxml.html.fragment_fromstring(html, create_parent="div")
+    return [(a.text_content(), a.get("href"), a.get("id")) for a in fragment.iter("a")]
+
+
+def _shown(html: str) -> str:
+    """The text sighted readers see: without what is only for screen readers."""
+    fragment = lxml.html.fragment_fromstring(html, create_parent="div")
+    for hidden in fragment.find_class("visually-hidden"):
+        hidden.drop_tree()
+    return fragment.text_content().strip()
+
+
+def test_a_list_renders_as_written_with_each_number_its_own_link():
+    html = citations.render("Claim [3, 4] and [3,4].", known={3, 4})
+
+    assert _shown(html) == "Claim [3, 4] and [3,4]."
+    assert _links(html) == [
+        ("3", "#ref-3", "cite-3-1"),
+        ("4", "#ref-4", "cite-4-1"),
+        ("3", "#ref-3", "cite-3-2"),
+        ("4", "#ref-4", "cite-4-2"),
+    ]
+
+
+def test_a_range_links_its_ends_reads_to_and_anchors_the_numbers_between():
+    document = citations.new_document({5, 6, 7})
+    html = citations.render("Claim [5–7].", env=document)
+
+    fragment = lxml.html.fragment_fromstring(html, create_parent="div")
+    assert _shown(html) == "Claim [5–7]."
+    assert _links(html) == [("5", "#ref-5", "cite-5-1"), ("7", "#ref-7", "cite-7-1")]
+    (dash,) = fragment.find_class("citation-range")
+    assert dash.text_content() == "– to "  # the dash shown, "to" for screen readers
+    assert dash.find("span").get("aria-hidden") == "true"
+    assert fragment.find_class("visually-hidden")[0].text_content() == " to "
+    assert dash.get("id") == "cite-range-1"
+    # The reference list's back-link for 6 leads to the range's dash.
+    assert document["citations"].anchors == {
+        5: ["cite-5-1"],
+        6: [dash.get("id")],
+        7: ["cite-7-1"],
+    }
+
+
+def test_a_range_of_unresolved_numbers_renders_unlinked_without_anchors():
+    document = citations.new_document({1})
+    html = citations.render("Claim [5-7].", env=document)
+
+    assert 'href="#ref-' not in html
+    assert html.count("citation--unresolved") == 2
+    assert "id=" not in html
+    assert document["citations"].anchors == {}
+
+
+def test_a_lookalike_renders_as_written_marked_for_staff():
+    html = citations.render("Claim [3,] and [citation needed].", known={3})
+
+    assert 'href="#ref-3"' not in html
+    assert '<span class="citation--unclear">[3,]</span>' in html
+    assert '<span class="citation--unclear">[citation needed]</span>' in html
+
+
+def test_renumber_rewrites_inside_lists_and_ranges_keeping_their_form():
+    texts, numbers = citations.renumber(
+        ["First [4] then [5–7]; also [4,5] and [ 6 ]."], [4, 5, 6, 7]
+    )
+
+    assert texts == ["First [1] then [2–4]; also [1,2] and [ 3 ]."]
+    assert numbers == [1, 2, 3, 4]
+
+
+def test_renumber_writes_a_range_that_is_no_longer_contiguous_as_a_list():
+    texts, numbers = citations.renumber(["A [6]. B [5–7]. C [8; 9–10]."], [5, 6, 7, 8, 9, 10])
+
+    # 6 is cited first and becomes 1, so 5–7 reads 2, 1, 3: no longer a range.
+    assert texts == ["A [1]. B [2, 1, 3]. C [4; 5–6]."]
+    assert numbers == [2, 1, 3, 4, 5, 6]
+    assert citations.markers(texts[0]) == [1, 2, 1, 3, 4, 5, 6]
+
+
+def test_renumber_of_a_range_keeps_its_dash_and_spacing():
+    texts, _ = citations.renumber(["A [3 – 4] [1-2]."], [1, 2, 3, 4])
+
+    assert texts == ["A [1 – 2] [3-4]."]
+
+
+def test_markers_citing_finds_a_number_inside_a_range():
+    assert citations.markers_citing(["One [1–3].", "Two [2, 4]."], 2) == [(0, 1), (1, 1)]

@@ -67,6 +67,16 @@ ATTACKS = {
     "marker-lines": "[1]\n",
     "initials": "A. ",
     "blank-lines": "a\n\n",
+    # Markers as people write them: lists, ranges and what only looks like a marker.
+    "marker-lists": "[1, 2]",
+    "many-commas": "[1,",
+    "unclosed-lists": "[1, 2, 3, 4, 5, 6, 7, 8 ",
+    "range-markers": "[5–7]",
+    "huge-ranges": "[1–9999]",
+    "reversed-ranges": "[1][9-2]",
+    "spaced-lists": "[1 ,  ",
+    "lookalikes": "[3,]",
+    "unclosed-lookalikes": "[3 and 4 ",
 }
 
 PARSERS = {
@@ -115,6 +125,37 @@ def test_cited_text_at_the_section_limit_is_not_catastrophically_slow(parser, un
 def test_a_hundred_thousand_markers_are_not_catastrophically_slow():
     text = "".join(f"[{n % 9999 + 1}]" for n in range(100_000))
     assert_not_catastrophic(citations.marker_groups, text, len(text))
+
+
+# One marker of n numbers (or n characters), closed or not: built whole at each length.
+LONG_MARKERS = {
+    "long-list": lambda n: "[" + ", ".join(str(i % 9999 + 1) for i in range(n)) + "]",
+    "long-unclosed-list": lambda n: "[" + ",".join(str(i % 9999 + 1) for i in range(n)),
+    "commas": lambda n: "[1" + "," * n,
+    "spaces": lambda n: "[1" + " " * n + "x",
+    "ranges": lambda n: "[" + ", ".join(f"{i}–{i + 40}" for i in range(1, n)) + "]",
+}
+
+
+def assert_linear_in(function, build, n: int):
+    small = _best_time(function, build(n // 4))
+    large = _best_time(function, build(n))
+    assert large < CATASTROPHIC_SECONDS
+    assert large < 0.02 or large / small < LINEAR_RATIO, (small, large)
+
+
+@pytest.mark.parametrize("parser", PARSERS.values(), ids=PARSERS.keys())
+@pytest.mark.parametrize("build", LONG_MARKERS.values(), ids=LONG_MARKERS.keys())
+def test_one_long_marker_is_not_catastrophically_slow(parser, build):
+    assert_linear_in(parser, build, 8_000)
+
+
+def test_renumbering_long_markers_is_not_catastrophically_slow():
+    def renumber(text):
+        return citations.renumber([text], list(range(1, 60)))
+
+    assert_linear_in(renumber, LONG_MARKERS["ranges"], 2_000)
+    assert_not_catastrophic(renumber, "[1–3] [4, 5]", SECTION_LENGTH)
 
 
 REPETITIVE_EDITS = {

@@ -224,3 +224,68 @@ def test_saving_a_copy_loaded_before_publishing_keeps_the_report_published(repor
     stale.refresh_from_db()
     assert stale.status == Report.Status.PUBLISHED
     assert stale.has_unpublished_changes
+
+
+# Markers as people write them
+
+
+def test_lists_and_ranges_cite_every_reference_they_cover():
+    report = make_report(
+        references=7,
+        summary="Listed [1, 2] and [3,4].\n\nA range [5–7].",
+        conclusion="Mixed [1][2] [3-5] [6; 7].",
+    )
+    Section.objects.filter(report=report).update(body="Cited [1–7].")
+
+    assert messages(report) == []
+
+
+def test_a_number_of_a_list_or_range_with_no_reference_is_named():
+    report = make_report(references=3, summary="Cites [1, 2] and a stranger [2–4].")
+
+    assert (
+        "Executive summary, paragraph 1 cites [4], which is not a reference of this report."
+        in messages(report)
+    )
+
+
+def test_what_looks_like_a_citation_but_does_not_read_is_named_with_its_paragraph():
+    report = make_report(sections=2)
+    Section.objects.filter(report=report, position=2).update(
+        body="Cited [1] [2].\n\nA typo [1,] and a range backwards [2–1] [2].\n\n"
+        "Still to find [citation needed] [1]."
+    )
+
+    problems = messages(report)
+
+    assert (
+        "Section 2, paragraph 2 has “[1,]”, which is not a citation Factually can read: "
+        "write a citation as [3], [3, 4] or [3–5]." in problems
+    )
+    assert (
+        "Section 2, paragraph 2 has “[2–1]”, which is not a citation Factually can read: "
+        "a range runs upwards, as in [1–2]." in problems
+    )
+    assert (
+        "Section 2, paragraph 3 has “[citation needed]”, which is not a citation Factually "
+        "can read: cite the source, or take the placeholder out." in problems
+    )
+    assert len(problems) == 3
+
+
+def test_editorial_brackets_and_links_are_not_problems():
+    report = make_report(
+        summary="He said “[the] figures were [sic] wrong” [1] [2], see [the data](https://x.example/d)."
+    )
+
+    assert messages(report) == []
+
+
+def test_publish_refuses_a_report_with_a_marker_that_does_not_read():
+    report = make_report(conclusion="So it is false [1] [2] [3 and 4].")
+
+    with pytest.raises(workflow.PublishRefused) as refusal:
+        publish_now(report)
+
+    assert any("“[3 and 4]”" in str(problem) for problem in refusal.value.problems)
+    assert not PublishedVersion.objects.filter(report=report).exists()

@@ -119,6 +119,18 @@ def test_each_paragraph_says_whether_it_is_cited_and_its_markers_resolve(editor_
     )
 
 
+def test_a_marker_the_parser_cannot_read_is_listed_beside_its_paragraph(editor_client):
+    summary = "A list [1, 1].\n\nA typo [1,] here [1]."
+
+    response = editor_client.post(NEW, cited_form(summary=summary), headers=HTMX)
+
+    assert status_block(response, "id_summary") == (
+        "¶1 cited [1] ¶2 has “[1,]”, which is not a citation Factually can read: "
+        "write a citation as [3], [3, 4] or [3–5]."
+    )
+    assert "Passes every publish check" not in text(response)
+
+
 def test_the_status_blocks_follow_the_section_rows_as_posted(editor_client):
     data = cited_form()
     data |= {

@@ -221,7 +221,7 @@ def test_marker_groups_survive_lines_the_parser_trims_away():
 LINE_PIECES = st.sampled_from(
     ["[1]", "[2] [3]", "\\[4]", "- ", "> ", "1. ", "\n", "\n\n", "\r\n", "\t", "    ", "word",
      "é", "*em*", "[link](http://x/[5])", "[a [6]](u)", "<http://x/[7]>", "\0", "\u00a0", "\r",
-     "\u3000", "  - ", "\xa0\n", "[", "]", "\\", "("]
+     "\u3000", "  - ", "\xa0\n", "[", "]", "\\", "(", "[8, 9]", "[5–7]", "[3,]", "[9-2]"]
 )  # fmt: skip
 
 
@@ -233,4 +233,5 @@ def test_marker_groups_point_at_exactly_the_markers_the_parser_reads(text):
     for group in groups:
         written = text[group.start : group.end]
         assert citations.MARKER_GROUP_RE.fullmatch(written)
-        assert tuple(int(n) for n in citations.MARKER_RE.findall(written)) == group.numbers
+        read = [citations.read_marker(m.group()) for m in citations.MARKER_RE.finditer(written)]
+        assert tuple(n for numbers in read for n in numbers) == group.numbers

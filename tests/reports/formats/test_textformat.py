@@ -287,7 +287,15 @@ WORD = (
     .filter(lambda word: word and not citations.MARKER_RE.search(word))
 )
 LINE = st.lists(WORD, min_size=1, max_size=8).map(" ".join)
-MARKER = st.integers(min_value=1, max_value=30).map(lambda n: f"[{n}]")
+NUMBER = st.integers(min_value=1, max_value=30)
+# Markers as people write them: "[3]", "[3, 4]", "[3,4]", "[5–7]", "[5-7]".
+MARKER = st.one_of(
+    NUMBER.map(lambda n: f"[{n}]"),
+    st.tuples(NUMBER, NUMBER, st.sampled_from([", ", ","])).map(lambda t: f"[{t[0]}{t[2]}{t[1]}]"),
+    st.tuples(NUMBER, st.integers(1, 20), st.sampled_from(["–", "-"])).map(
+        lambda t: f"[{t[0]}{t[2]}{t[0] + t[1]}]"
+    ),
+)
 PARAGRAPH = (
     st.lists(st.one_of(WORD, MARKER), min_size=1, max_size=12)
     .map(" ".join)

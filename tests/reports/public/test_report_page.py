@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 import re
+import urllib.request
 
+import lxml.html
 import pytest
 
 from reports.models import Reference, Report
@@ -166,3 +168,42 @@ def test_a_dated_reference_ends_its_publisher_line_with_one_stop(client):
     text = reference_text(page(client, report), 1)
 
     assert text.startswith("Tall tales. Britannica, June 1, 2019. Source details")
+
+
+# Markers as people write them, over real HTTP
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_published_report_links_every_number_of_its_lists_and_ranges(live_server):
+    report = make_report(
+        references=7,
+        summary="Two sources agree [3, 4], three more [5–7], and the first two [1][2].",
+        conclusion="So it is false [1,2] [3-4] [5 – 7].",
+        sections=1,
+    )
+    report.sections.update(body="The figures [1–7].")
+    publish_now(report)
+
+    with urllib.request.urlopen(f"{live_server.url}/reports/{report.slug}/") as response:
+        page = lxml.html.fromstring(response.read())
+
+    groups = page.find_class("citations")
+    for hidden in page.find_class("visually-hidden"):
+        hidden.drop_tree()
+    shown = [group.text_content() for group in groups]
+    assert shown[:3] == ["[3, 4]", "[5–7]", "[1] [2]"]
+    assert shown[3:] == ["[1–7]", "[1,2] [3-4] [5 – 7]"]
+    links = [[a.get("href")[len("#ref-") :] for a in group.iter("a")] for group in groups]
+    assert links == [["3", "4"], ["5", "7"], ["1", "2"], ["1", "7"], ["1", "2", "3", "4", "5", "7"]]
+    # Every back-link leads to a place on the page; 6's lead to the dashes of its ranges.
+    ids = set(page.xpath("//@id"))
+    backlinks = {
+        int(item.get("id").removeprefix("ref-")): [
+            a.get("href") for a in item.find_class("backlink")
+        ]
+        for item in page.xpath('//li[starts-with(@id, "ref-")]')
+    }
+    assert all(href[1:] in ids for hrefs in backlinks.values() for href in hrefs)
+    assert [len(backlinks[n]) for n in range(1, 8)] == [3, 3, 3, 3, 3, 3, 3]
+    for href in backlinks[6]:  # cited only inside ranges: [5–7], [1–7], [5 – 7]
+        assert page.get_element_by_id(href[1:]).get("class") == "citation-range"
