@@ -96,12 +96,16 @@ def report_detail(request, slug):
     """The live version of a report with its change notes, or the notice of its withdrawal."""
     # The most read page of the site: one narrow query for the live version and its stored
     # article (reports/rendering.py), which holds all of the page but what varies.
-    live = (
-        PublishedVersion.objects.live()
-        .select_related("verdict", "stored_article")
-        .only(*rendering.ARTICLE_PAGE_FIELDS)
-        .filter(slug=slug)
-        .first()
+    # A live slug is unique: no ORDER BY for the database and the ORM to work out.
+    live = next(
+        iter(
+            PublishedVersion.objects.live()
+            .select_related("verdict", "stored_article")
+            .only(*rendering.ARTICLE_PAGE_FIELDS)
+            .filter(slug=slug)
+            .order_by()[:1]
+        ),
+        None,
     )
     stored = rendering.stored_article(live) if live is not None else None
     if stored is None:
