@@ -13,6 +13,10 @@ class ReportsConfig(AppConfig):
         from reports import caching
 
         caching.connect_signals()
+        # Stored report articles are emptied when the verdicts and topics they show change.
+        from reports import rendering
+
+        rendering.connect_signals()
 
 
 def _sync_roles(using="default", **kwargs):

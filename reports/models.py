@@ -542,7 +542,6 @@ class PublishedVersion(models.Model):
     )
     content = models.JSONField(help_text="The structured report, with resolved sources.")
     body_html = models.TextField(help_text="Rendered once, at publishing.")
-
     objects = PublishedVersionQuerySet.as_manager()
 
     class Meta:
@@ -588,6 +587,26 @@ reversion.register(
 )
 for _part in (Section, Reference, FollowUpQuestion):
     reversion.register(_part)
+
+
+class StoredArticle(models.Model):
+    """A live report page's article as rendered from its version alone, so a request adds
+    only what varies (reports/rendering.py, "Stored articles"). Derived, never archived:
+    emptied when curated data it shows changes, rendered again at the next view."""
+
+    version = models.OneToOneField(
+        PublishedVersion, on_delete=models.CASCADE, primary_key=True, related_name="stored_article"
+    )
+    html = models.TextField(blank=True, help_text="The <article>; empty until rendered.")
+    # JSON kept as text: jsonb would reorder the keys of the structured data readers get.
+    data = models.TextField(
+        blank=True, help_text="JSON: the structured data without the address; the questions."
+    )
+    # Raised each time the article is emptied: a render begun before is not stored.
+    epoch = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"article of {self.version_id}"
 
 
 class PendingInvalidation(models.Model):

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from reports import caching, contributing, publishing
+from reports import caching, contributing, publishing, rendering
 from reports.models import ChangeKind, PublishedVersion, Report, Transition
 from reports.public import search_index
 from reports.publishing import Problem
@@ -369,6 +369,13 @@ def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
     version.sources.set(
         {reference.source_id for reference in report.references.all() if reference.source_id}
     )
+    # Rendered once, now, from the version alone: what readers are shown (reports.rendering).
+    # A page that cannot be rendered must not stop a publication: its first view tries again.
+    try:
+        with transaction.atomic():
+            rendering.store_article(version.pk)
+    except Exception:
+        logger.exception("Could not render the article of %s at publishing.", version)
     _move(
         report,
         Status.PUBLISHED,

@@ -65,18 +65,35 @@ def organisation(request) -> dict:
 
 def claim_review(version: PublishedVersion, *, request) -> dict:
     """The ClaimReview of a live `version` (annotated by `with_review_fields`)."""
+    return addressed(review(version), url=version.get_absolute_url(), request=request)
+
+
+def review(version: PublishedVersion) -> dict:
+    """What the ClaimReview of `version` says that does not depend on the address it is read
+    at: stored with the version's article (reports.rendering), completed by `addressed`."""
+    return {
+        "claimReviewed": version.claim,
+        "itemReviewed": claim(version),
+        "reviewRating": rating(version),
+        "datePublished": _iso(version.first_published_at or version.published_at),
+        "dateModified": _iso(version.published_at),
+    }
+
+
+def addressed(review: dict, *, url: str, request) -> dict:
+    """The ClaimReview made of `review` for the page at `url`, as asked through `request`."""
     site = organisation(request)
     return {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
-        "url": request.build_absolute_uri(version.get_absolute_url()),
-        "claimReviewed": version.claim,
-        "itemReviewed": claim(version),
-        "reviewRating": rating(version),
+        "url": request.build_absolute_uri(url),
+        "claimReviewed": review["claimReviewed"],
+        "itemReviewed": review["itemReviewed"],
+        "reviewRating": review["reviewRating"],
         "author": site,
         "publisher": site,
-        "datePublished": _iso(version.first_published_at or version.published_at),
-        "dateModified": _iso(version.published_at),
+        "datePublished": review["datePublished"],
+        "dateModified": review["dateModified"],
     }
 
 

@@ -6,8 +6,6 @@ shared page cache for anonymous readers, made stale at once by every publication
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, Subquery, TextField, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,17 +14,11 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from factually.pagecache import public_page
+from reports import rendering
 from reports.formats import exporting
-from reports.models import ChangeKind, PublishedVersion, Topic, Verdict
+from reports.models import PublishedVersion, Topic, Verdict
 from reports.public import search, structured_data
-from reports.rendering import page_context
-
-# How readers are told what a republication did: "Corrected on March 3, 2026: …".
-CHANGE_WORDS = {
-    ChangeKind.CORRECTION: "Corrected",
-    ChangeKind.UPDATE: "Updated",
-    ChangeKind.CLARIFICATION: "Clarified",
-}
+from reports.rendering import change_entries, change_notes, page_context
 
 
 @require_GET
@@ -102,27 +94,24 @@ def _report_list(request, *, heading: str, description: str, **options):
 @public_page(own_counter="slug")
 def report_detail(request, slug):
     """The live version of a report with its change notes, or the notice of its withdrawal."""
-    # The most read page of the site, so the simplest queries: the live version, and the
-    # earlier versions' notes only if it has any.
-    live = (
-        structured_data.with_rating_bounds(PublishedVersion.objects.live().with_topic_links())
-        .select_related("verdict")
-        .defer("body_text")
-        .filter(slug=slug)
-        .first()
+    # The most read page of the site: one narrow query for the live version and its stored
+    # article (reports/rendering.py), which holds all of the page but what varies.
+    # A live slug is unique: no ORDER BY for the database and the ORM to work out.
+    live = next(
+        iter(
+            PublishedVersion.objects.live()
+            .select_related("verdict", "stored_article")
+            .only(*rendering.ARTICLE_PAGE_FIELDS)
+            .filter(slug=slug)
+            .order_by()[:1]
+        ),
+        None,
     )
-    if live is None:
+    stored = rendering.stored_article(live) if live is not None else None
+    if stored is None:
         return _withdrawal_notice(request, slug)
-    versions = [live]
-    if live.number > 1:
-        versions += (
-            PublishedVersion.objects.filter(report_id=live.report_id, number__lt=live.number)
-            .select_related("verdict")
-            .defer("content", "body_html", "body_text")
-            .order_by("-number")
-        )
-    live.first_published_at = versions[-1].published_at
-    return render(request, "reports/detail.html", _version_context(request, live, versions))
+    context = rendering.article_context(request, live, *stored)
+    return render(request, "reports/detail.html", context)
 
 
 @require_GET
@@ -159,7 +148,7 @@ def report_history(request, slug):
     return render(
         request,
         "reports/history.html",
-        {"live": versions[0], "entries": _entries(versions)},
+        {"live": versions[0], "entries": change_entries(versions)},
     )
 
 
@@ -214,34 +203,13 @@ def _versions_of_live_report(slug: str, *, show: Q | None = None) -> list[Publis
     return versions
 
 
-def _entries(versions: list[PublishedVersion]) -> list[dict]:
-    """Each version (newest first) with how readers are told of it and the verdict it replaced.
-
-    `versions` is every version of one report, newest first, so the next item is the
-    version each one replaced.
-    """
-    entries = [
-        {
-            "version": version,
-            "words": CHANGE_WORDS.get(version.change_kind, "Updated"),
-            "previous_verdict": previous.verdict if version.verdict_changed else None,
-        }
-        for version, previous in pairwise(versions)
-    ]
-    if versions:
-        entries.append({"version": versions[-1], "words": "Published", "previous_verdict": None})
-    return entries
-
-
 def _version_context(request, version: PublishedVersion, versions: list[PublishedVersion]):
     """What `reports/detail.html` needs for `version`, one of the live report's `versions`."""
     live = versions[0]
     context = page_context(version)
     context.update(
         # What a reader of this version saw: the notes of the changes made up to it.
-        notes=[
-            entry for entry in _entries(versions) if 1 < entry["version"].number <= version.number
-        ],
+        notes=change_notes(version, versions),
         live=live,
         canonical_url=request.build_absolute_uri(live.get_absolute_url()),
     )

@@ -43,3 +43,36 @@ def test_the_benchmark_settings_route_the_ceiling():
         check=True,
     )
     assert result.stdout.split() == ["bench.urls", "bench_ceiling"]
+
+
+def call(path: str) -> tuple[str, dict, bytes]:
+    """Ask bench/wsgi.py's application for `path` as gunicorn would."""
+    from wsgiref.util import setup_testing_defaults
+
+    from bench import wsgi
+
+    environ = {"PATH_INFO": path, "HTTP_HOST": "testserver"}
+    setup_testing_defaults(environ)
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer.update(status=status, headers=dict(headers))
+
+    body = b"".join(wsgi.application(environ, start_response))
+    return answer["status"], answer["headers"], body
+
+
+def test_the_bare_ceiling_is_django_without_any_middleware(db):
+    status, headers, body = call("/bench/hello/")
+
+    assert (status, body) == ("200 OK", b"ok\n")
+    # The site's middleware would have added these to any response.
+    assert "X-Frame-Options" not in headers
+    assert "Permissions-Policy" not in headers
+
+
+def test_every_other_path_goes_through_the_sites_middleware(db):
+    status, headers, body = call("/robots.txt")
+
+    assert status == "200 OK"
+    assert headers["X-Frame-Options"] == "DENY"
