@@ -141,6 +141,9 @@ def publication_changed(
         }
         if _filters_changed(report, before, after, using):
             keys.add(FILTERS_KEY)
+        # A source it starts or stops citing may gain or lose its page: so do the addresses
+        # merged into it, which redirect to that page only while it has one.
+        keys |= _merged_into(before.sources ^ after.sources, using)
         pending.slugs |= slugs
         pending.record(report, slugs=slugs, keys=keys)
 
@@ -152,19 +155,28 @@ def source_changed(source, *, using: str = DEFAULT_DB_ALIAS) -> None:
     For the app's cache, every page (its counters know reports' pages and the rest only).
     """
     from reports.models import PublishedVersion
-    from sources.models import SourceMerge
     from sources.views import page_key
 
-    merged = SourceMerge.objects.using(using).filter(kept_id=source.pk)
     citing = PublishedVersion.objects.using(using).live().filter(sources=source.pk)
     keys = {
         page_key(source.pk),
-        *(page_key(pk) for pk in merged.values_list("merged_id", flat=True)),
+        *_merged_into({source.pk}, using),
         *(frontcache.page_key(slug) for slug in citing.values_list("slug", flat=True)),
     }
     pending = _pending(using)
     pending.everything = True
     pending.record(None, everything=True, keys=keys)
+
+
+def _merged_into(sources: Iterable[int], using: str) -> set[str]:
+    """The keys of the addresses of sources merged into `sources` (redirects to them)."""
+    from sources.models import SourceMerge
+    from sources.views import page_key
+
+    if not sources:
+        return set()
+    merged = SourceMerge.objects.using(using).filter(kept_id__in=sources)
+    return {page_key(pk) for pk in merged.values_list("merged_id", flat=True)}
 
 
 def _pending(using: str) -> _AfterCommit:

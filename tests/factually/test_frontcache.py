@@ -425,3 +425,15 @@ def test_a_retirement_purges_the_source_page_and_the_reports_citing_it(
         retiring.retire(source, by=curator, reason="The journal retracted it.")
     assert stand_in.purged == [sorted([f"source-{source.pk}", "page-sugar-tax"])]
     assert f"source-{other.references.first().source_id}" not in stand_in.purged[0]
+
+
+def test_a_source_losing_its_last_live_citation_purges_the_addresses_merged_into_it(
+    live, commit, stand_in, curator
+):
+    kept, duplicate = live.references.first().source, make_source()
+    with commit():
+        merging.merge(kept, duplicate, by=curator)  # /sources/<duplicate>/ redirects
+    stand_in.purged.clear()
+    with commit():  # the kept source has no page now: neither has the redirect
+        workflow.unpublish(live, by=None, comment="Published by mistake.")
+    assert f"source-{duplicate.pk}" in stand_in.purged[0]
