@@ -90,6 +90,8 @@ def shown(report, *, using: str = DEFAULT_DB_ALIAS) -> Shown:
     what the change may remove it from (a correction may drop a topic)."""
     from reports.models import PublishedVersion
 
+    if not frontcache.enabled():  # only a front cache purges by these
+        return Shown()
     version = (
         PublishedVersion.objects.using(using)
         .live()
@@ -131,21 +133,27 @@ def publication_changed(
     else:
         # Read now, inside the transaction: its addresses before and after the change.
         slugs = _affected_slugs(report)
-        after = shown(report, using=using)
-        before = before or Shown()
-        keys = {
-            frontcache.LIST_KEY,
-            *(frontcache.page_key(slug) for slug in slugs),
-            *before.keys(),
-            *after.keys(),
-        }
-        if _filters_changed(report, before, after, using):
-            keys.add(FILTERS_KEY)
-        # A source it starts or stops citing may gain or lose its page: so do the addresses
-        # merged into it, which redirect to that page only while it has one.
-        keys |= _merged_into(before.sources ^ after.sources, using)
+        keys = _publication_keys(report, slugs, before or Shown(), using)
         pending.slugs |= slugs
         pending.record(report, slugs=slugs, keys=keys)
+
+
+def _publication_keys(report, slugs: set[str], before: Shown, using: str) -> set[str]:
+    """The front cache keys of the pages a publication of `report` changed."""
+    if not frontcache.enabled():
+        return set()
+    after = shown(report, using=using)
+    keys = {
+        frontcache.LIST_KEY,
+        *(frontcache.page_key(slug) for slug in slugs),
+        *before.keys(),
+        *after.keys(),
+    }
+    if _filters_changed(report, before, after, using):
+        keys.add(FILTERS_KEY)
+    # A source it starts or stops citing may gain or lose its page: so do the addresses
+    # merged into it, which redirect to that page only while it has one.
+    return keys | _merged_into(before.sources ^ after.sources, using)
 
 
 def source_changed(source, *, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -157,14 +165,17 @@ def source_changed(source, *, using: str = DEFAULT_DB_ALIAS) -> None:
     from reports.models import PublishedVersion
     from sources.views import page_key
 
+    pending = _pending(using)
+    pending.everything = True
+    if not frontcache.enabled():
+        pending.record(None, everything=True)
+        return
     citing = PublishedVersion.objects.using(using).live().filter(sources=source.pk)
     keys = {
         page_key(source.pk),
         *_merged_into({source.pk}, using),
         *(frontcache.page_key(slug) for slug in citing.values_list("slug", flat=True)),
     }
-    pending = _pending(using)
-    pending.everything = True
     pending.record(None, everything=True, keys=keys)
 
 
