@@ -23,7 +23,7 @@ from django.urls import reverse
 from bench.varnish import VARNISHD, VCL, Varnish, available, free_port
 from factually import frontcache
 from reports import workflow
-from reports.models import ChangeKind, PendingPurge, PublishedVersion
+from reports.models import ChangeKind, PendingPurge, PublishedVersion, Verdict
 from sources import merging
 from tests.conftest import make_report, make_source, make_topic, publish_now
 
@@ -164,6 +164,37 @@ def test_publishing_in_one_topic_leaves_another_topics_page_in_varnish(front, li
     assert "A soda ban ends obesity." in fresh.text
     assert front.get(topic_url(housing)).headers["X-Cache"] == "HIT"
     assert front.get(page_url(live)).headers["X-Cache"] == "HIT"
+
+
+def test_a_correction_moving_topic_and_verdict_shows_on_all_four_lists_through_varnish(front, live):
+    health, housing = make_topic(slug="health"), make_topic(slug="housing")
+    live.topics.add(health)
+    live.save()
+    publish_now(live, note="Tagged.", kind=ChangeKind.UPDATE)
+    for slug, topic in (("rent-cap", housing), ("soda-ban", health)):
+        other = make_report(slug=slug, claim=f"Claim {slug}.")
+        other.topics.add(topic)
+        publish_now(other)
+    lists = {
+        "old topic": topic_url(health),
+        "new topic": topic_url(housing),
+        "old verdict": reverse("reports:verdict", kwargs={"slug": "false"}),
+        "new verdict": reverse("reports:verdict", kwargs={"slug": "mostly-true"}),
+    }
+    untouched = reverse("reports:verdict", kwargs={"slug": "true"})
+    for url in [*lists.values(), untouched]:
+        cached(front, url)
+
+    live.topics.set([housing])
+    live.verdict = Verdict.objects.get(slug="mostly-true")
+    live.save()
+    publish_now(live, note="Misfiled and misrated.", kind=ChangeKind.CORRECTION)
+
+    for name, url in lists.items():
+        response = front.get(url)
+        assert response.headers["X-Cache"] == "MISS", name
+        assert ("A sugar tax ends obesity." in response.text) == name.startswith("new"), name
+    assert front.get(untouched).headers["X-Cache"] == "HIT"
 
 
 def test_a_source_merge_purges_its_pages_and_the_citing_reports_through_varnish(
