@@ -1,10 +1,11 @@
 """The front cache (Varnish, a CDN) in front of the app: the keys pages carry, and purging.
 
-Site infrastructure that knows no domain, like factually/pagecache.py, whose counters the
-keys mirror: every public page carries the surrogate key `site` (data every page shows);
-a page with an own counter (a report's pages) carries `page-<name>`; every other page
-carries `list` (it keeps to the general generation). They travel in the `xkey` response
-header, which deploy/varnish.vcl indexes (vmod xkey) and hides from readers.
+Site infrastructure that knows no domain, like factually/pagecache.py: every public page
+carries the surrogate key `site` (data every page shows); a page with an own counter (a
+report's pages) carries `page-<name>`; and each page names what else it shows, as `list`
+(the general lists) or keys of objects (`<kind>-<id>`: a topic, a verdict, a source), so
+that a change purges exactly the pages showing what it changed. They travel in the `xkey`
+response header, which deploy/varnish.vcl indexes (vmod xkey) and hides from readers.
 
 `purge(keys)` asks the configured backend to drop every page carrying any of the keys and
 raises `PurgeFailed` unless every front cache confirmed. Which keys a change purges, and
@@ -52,16 +53,21 @@ def page_key(name: str) -> str:
     return f"page-{name}"
 
 
-def page_keys(*, own_counter: str | None) -> str:
-    """The `xkey` header value of a public page (with an own counter named so, or not)."""
-    return f"{SITE_KEY} {page_key(own_counter) if own_counter is not None else LIST_KEY}"
+def object_key(kind: str, ident) -> str:
+    """The key of the pages showing one object: `object_key("topic", "health")`."""
+    return f"{kind}-{ident}"
 
 
-def keys_for(*, everything: bool = False, names: Iterable[str] = ()) -> list[str]:
-    """The keys to purge for what `pagecache.mark_stale(everything, names)` makes stale."""
-    if everything:
-        return [SITE_KEY]
-    return [LIST_KEY, *(page_key(name) for name in sorted(set(names)))]
+def page_keys(*, own_counter: str | None, shows: Iterable[str] | None = None) -> str:
+    """The `xkey` header value of a public page: `site`, `page-<own_counter>` if it has
+    one, and the keys of what it `shows` (by default, without an own counter: the lists)."""
+    keys = [SITE_KEY]
+    if own_counter is not None:
+        keys.append(page_key(own_counter))
+    if shows is None:
+        shows = [] if own_counter is not None else [LIST_KEY]
+    keys.extend(shows)
+    return " ".join(dict.fromkeys(keys))
 
 
 class NoFrontCache:

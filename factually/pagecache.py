@@ -353,14 +353,22 @@ def kept_until_published(name: str, compute: Callable[[], object]):
 # The decorator ---------------------------------------------------------------------------
 
 
-def public_page(view=None, *, vary: Iterable[str] = (), own_counter: str | None = None):
+def public_page(
+    view=None,
+    *,
+    vary: Iterable[str] = (),
+    own_counter: str | None = None,
+    shows: Iterable[str] | Callable[[dict], Iterable[str]] | None = None,
+):
     """Serve `view` as a public page: validators, CDN headers and the shared page cache.
 
     `vary`: request headers the response depends on (such as HX-Request for htmx partials);
     they go into the cache key and the `Vary` header. `own_counter`: the URL argument whose
     value names the page's own counter (a report's pages: "slug"); the page then goes stale
-    only when that counter changes, or data every page shows (`mark_stale`). Use as
-    `@public_page` or `@public_page(vary=…, own_counter=…)`.
+    only when that counter changes, or data every page shows (`mark_stale`). `shows`: the
+    front cache keys of what the page shows (factually/frontcache.py), or a function of the
+    URL arguments giving them; by default a page without an own counter shows the lists.
+    Use as `@public_page` or `@public_page(vary=…, own_counter=…, shows=…)`.
     """
     vary = tuple(vary)
 
@@ -369,7 +377,11 @@ def public_page(view=None, *, vary: Iterable[str] = (), own_counter: str | None 
         def wrapper(request, *args, **kwargs):
             if request.method not in {"GET", "HEAD"} or not is_anonymous(request):
                 return _private(view(request, *args, **kwargs), vary)
-            keys = frontcache.page_keys(own_counter=kwargs[own_counter] if own_counter else None)
+            # From the address alone: a 304 names them too, without running the view.
+            keys = frontcache.page_keys(
+                own_counter=kwargs[own_counter] if own_counter else None,
+                shows=shows(kwargs) if callable(shows) else shows,
+            )
             generation = None
             if request.method == "GET":
                 key = _page_key(request, vary)

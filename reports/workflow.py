@@ -355,6 +355,7 @@ def four_eyes_conflict(report: Report, user) -> str:
 def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
     now = timezone.now()
     previous = report.versions.order_by("-number").only("number", "verdict_id").first()
+    before = caching.shown(report)  # the lists it leaves, if the new version moves it
     report.versions.filter(is_live=True).update(is_live=False)
     version = publishing.freeze(report)
     version.number = (previous.number if previous else 0) + 1
@@ -387,7 +388,7 @@ def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
         withdrawal_reason="",
         **_NOT_SCHEDULED,
     )
-    _publication_changed(report)
+    _publication_changed(report, before)
     return version
 
 
@@ -399,6 +400,7 @@ def _take_down(report: Report, step: str, to: str, *, by, comment: str) -> Trans
         if not STEPS[step].starts_from(locked):
             raise TransitionRefused("The report is not live, so there is nothing to take down.")
         now = timezone.now()
+        before = caching.shown(locked)
         locked.versions.filter(is_live=True).update(is_live=False)
         record = _move(
             locked,
@@ -411,16 +413,17 @@ def _take_down(report: Report, step: str, to: str, *, by, comment: str) -> Trans
             withdrawal_reason=comment if withdrawn else "",
             **_NOT_SCHEDULED,
         )
-        _publication_changed(locked)
+        _publication_changed(locked, before)
     _mirror(report, locked)
     return record
 
 
-def _publication_changed(report: Report) -> None:
+def _publication_changed(report: Report, before: caching.Shown) -> None:
     """What follows a change of the live version (published, corrected, taken down): search
-    finds the new one or none, and cached pages go stale once the transaction commits."""
+    finds the new one or none, and cached pages go stale once the transaction commits
+    (those showing it `before` the change too)."""
     search_index.refresh([report.pk])
-    caching.publication_changed(report=report)
+    caching.publication_changed(report=report, before=before)
 
 
 def _move(report: Report, to: str, *, by, comment: str, at=None, **fields) -> Transition:

@@ -14,12 +14,18 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from factually import frontcache
 from factually.pagecache import public_page
 from sources.models import Source, SourceMerge
 
 
+def page_key(pk) -> str:
+    """The front cache key of the page of source `pk` (or of its redirect, once merged)."""
+    return frontcache.object_key("source", pk)
+
+
 @require_GET
-@public_page
+@public_page(shows=lambda kwargs: [page_key(kwargs["pk"])])
 def source_detail(request, pk):
     """A source's page, if a live version cites it; the ID of a source merged away
     redirects to the one it became (if that has a page)."""

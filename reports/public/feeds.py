@@ -18,12 +18,12 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
-from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
 from factually.pagecache import public_page
+from reports import caching
 from reports.models import PublishedVersion, Topic, Verdict
 from reports.public import structured_data
 
@@ -86,9 +86,12 @@ class LatestReportsFeed(Feed):
     # Readers take an RSS title as HTML, an Atom title as text (Django's RSS convention).
     title_is_html = True
 
-    @method_decorator(public_page)
     def __call__(self, request, *args, **kwargs):
-        return super().__call__(request, *args, **kwargs)
+        return public_page(super().__call__, shows=self.shows)(request, *args, **kwargs)
+
+    def shows(self, kwargs: dict) -> list[str] | None:
+        """The front cache keys of what the feed lists (None: the lists, every report)."""
+        return None
 
     def get_object(self, request, *args, **kwargs) -> Scope:
         site = settings.FACTUALLY_SITE_NAME
@@ -158,6 +161,9 @@ class LatestReportsAtomFeed(LatestReportsFeed):
 class TopicFeed(LatestReportsFeed):
     """The latest published reports on one topic (as their live versions were tagged)."""
 
+    def shows(self, kwargs: dict) -> list[str]:
+        return [caching.topic_key(kwargs["slug"])]
+
     def get_object(self, request, slug: str) -> Scope:
         topic = get_object_or_404(Topic.objects.live(), slug=slug)  # as the topic's page
         site = settings.FACTUALLY_SITE_NAME
@@ -177,6 +183,9 @@ class TopicAtomFeed(TopicFeed):
 
 class VerdictFeed(LatestReportsFeed):
     """The latest published reports rated with one verdict."""
+
+    def shows(self, kwargs: dict) -> list[str]:
+        return [caching.verdict_key(kwargs["slug"])]
 
     def get_object(self, request, slug: str) -> Scope:
         verdict = get_object_or_404(Verdict, slug=slug)

@@ -123,7 +123,7 @@ def sitemap(request):
 
 
 @require_safe
-@public_page
+@public_page(shows=())
 def robots_txt(request):
     return render(
         request,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from factually.pagecache import public_page
-from reports import rendering
+from reports import caching, rendering
 from reports.formats import exporting
 from reports.models import PublishedVersion, Topic, Verdict
 from reports.public import search, structured_data
@@ -52,7 +52,7 @@ def report_list(request):
 
 
 @require_GET
-@public_page(vary=LIST_VARY)
+@public_page(vary=LIST_VARY, shows=lambda kwargs: caching.topic_page_keys(kwargs["slug"]))
 def topic_reports(request, slug):
     """The published verdicts on one topic; 404 for a topic no live report is tagged with."""
     topic = get_object_or_404(Topic.objects.live(), slug=slug)
@@ -66,7 +66,7 @@ def topic_reports(request, slug):
 
 
 @require_GET
-@public_page(vary=LIST_VARY)
+@public_page(vary=LIST_VARY, shows=lambda kwargs: caching.verdict_page_keys(kwargs["slug"]))
 def verdict_reports(request, slug):
     """Every claim rated with one verdict, under the verdict's definition."""
     verdict = get_object_or_404(Verdict, slug=slug)
@@ -153,7 +153,7 @@ def report_history(request, slug):
 
 
 @require_GET
-@public_page
+@public_page(shows=())  # curated data only: `site`
 def verdict_styles(request):
     """Badge colours come from curated data, so they are served as a stylesheet, not inline."""
     return render(
@@ -165,7 +165,7 @@ def verdict_styles(request):
 
 
 @require_GET
-@public_page
+@public_page(shows=())
 def rating_scale(request):
     """Every verdict in scale order, with its badge and what it means."""
     return render(request, "reports/rating_scale.html", {"verdicts": Verdict.objects.all()})

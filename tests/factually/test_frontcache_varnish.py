@@ -23,9 +23,9 @@ from django.urls import reverse
 from bench.varnish import VARNISHD, VCL, Varnish, available, free_port
 from factually import frontcache
 from reports import workflow
-from reports.models import ChangeKind, PendingPurge, PublishedVersion
+from reports.models import ChangeKind, PendingPurge, PublishedVersion, Verdict
 from sources import merging
-from tests.conftest import make_report, make_source, publish_now
+from tests.conftest import make_report, make_source, make_topic, publish_now
 
 # The live server on IPv4 loopback, where the VCL's backend points (as for browser tests).
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
@@ -136,12 +136,89 @@ def test_a_withdrawn_report_answers_410_through_varnish_at_once(front, live):
     assert front.get(page_url(live)).status_code == 410
 
 
-def test_a_source_merge_purges_every_page_through_varnish(front, live, curator):
-    other = make_report(slug="bread-price", claim="Bread costs more.")
+def topic_url(topic) -> str:
+    return reverse("reports:topic", kwargs={"slug": topic.slug})
+
+
+def source_url(source) -> str:
+    return reverse("sources:detail", kwargs={"pk": source.pk})
+
+
+def test_publishing_in_one_topic_leaves_another_topics_page_in_varnish(front, live):
+    health, housing = make_topic(slug="health"), make_topic(slug="housing")
+    live.topics.add(health)
+    live.save()
+    publish_now(live, note="Tagged.", kind=ChangeKind.UPDATE)
+    other = make_report(slug="rent-cap", claim="A rent cap cuts rents.")
+    other.topics.add(housing)
     publish_now(other)
-    cached(front, page_url(other))
-    merging.merge(live.references.first().source, make_source(), by=curator)
-    assert front.get(page_url(other)).headers["X-Cache"] == "MISS"
+    for url in (topic_url(health), topic_url(housing), page_url(live)):
+        cached(front, url)
+
+    new = make_report(slug="soda-ban", claim="A soda ban ends obesity.")
+    new.topics.add(health)
+    publish_now(new)
+
+    fresh = front.get(topic_url(health))
+    assert fresh.headers["X-Cache"] == "MISS"
+    assert "A soda ban ends obesity." in fresh.text
+    assert front.get(topic_url(housing)).headers["X-Cache"] == "HIT"
+    assert front.get(page_url(live)).headers["X-Cache"] == "HIT"
+
+
+def test_a_correction_moving_topic_and_verdict_shows_on_all_four_lists_through_varnish(front, live):
+    health, housing = make_topic(slug="health"), make_topic(slug="housing")
+    live.topics.add(health)
+    live.save()
+    publish_now(live, note="Tagged.", kind=ChangeKind.UPDATE)
+    for slug, topic in (("rent-cap", housing), ("soda-ban", health)):
+        other = make_report(slug=slug, claim=f"Claim {slug}.")
+        other.topics.add(topic)
+        publish_now(other)
+    lists = {
+        "old topic": topic_url(health),
+        "new topic": topic_url(housing),
+        "old verdict": reverse("reports:verdict", kwargs={"slug": "false"}),
+        "new verdict": reverse("reports:verdict", kwargs={"slug": "mostly-true"}),
+    }
+    untouched = reverse("reports:verdict", kwargs={"slug": "true"})
+    for url in [*lists.values(), untouched]:
+        cached(front, url)
+
+    live.topics.set([housing])
+    live.verdict = Verdict.objects.get(slug="mostly-true")
+    live.save()
+    publish_now(live, note="Misfiled and misrated.", kind=ChangeKind.CORRECTION)
+
+    for name, url in lists.items():
+        response = front.get(url)
+        assert response.headers["X-Cache"] == "MISS", name
+        assert ("A sugar tax ends obesity." in response.text) == name.startswith("new"), name
+    assert front.get(untouched).headers["X-Cache"] == "HIT"
+
+
+def test_a_source_merge_purges_its_pages_and_the_citing_reports_through_varnish(
+    front, live, curator
+):
+    kept, duplicate = live.references.first().source, make_source(title="Entered twice")
+    citing = make_report(slug="bread-price", claim="Bread costs more.", references=1)
+    citing.references.update(source=duplicate)
+    publish_now(citing)
+    unrelated = make_report(slug="rent-cap", claim="A rent cap cuts rents.")
+    publish_now(unrelated)
+    for url in (page_url(live), page_url(citing), page_url(unrelated)):
+        cached(front, url)
+    for url in (source_url(kept), source_url(duplicate)):
+        cached(front, url)
+
+    merging.merge(kept, duplicate, by=curator)
+
+    for url in (page_url(live), page_url(citing), source_url(kept)):
+        assert front.get(url).headers["X-Cache"] == "MISS", url
+    moved = front.get(source_url(duplicate), follow_redirects=False)
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith(source_url(kept))
+    assert front.get(page_url(unrelated)).headers["X-Cache"] == "HIT"
 
 
 def test_signed_in_editors_bypass_varnish(front, live, editor):
@@ -198,7 +275,7 @@ def test_a_purge_varnish_missed_is_retried_until_it_confirms(front, live, settin
     settings.FACTUALLY_FRONT_CACHE_URLS = [f"http://127.0.0.1:{free_port()}/"]  # nobody there
 
     workflow.unpublish(live, by=None, comment="Published by mistake.")
-    assert PendingPurge.objects.get().keys == ["list", "page-sugar-tax"]
+    assert {"list", "page-sugar-tax", "verdict-false"} <= set(PendingPurge.objects.get().keys)
     assert front.get(page_url(live)).status_code == 200  # Varnish was never told
 
     call_command("publish_scheduled", stdout=StringIO())  # cron: still unreachable
