@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reports import workflow
+from reports import rendering, workflow
 from reports.models import FollowUpQuestion, PublishedVersion, Report, Verdict
 from tests.conftest import make_report, publish_now
 
@@ -25,7 +25,10 @@ def text_of(response) -> str:
 def dated(report, number: int, day: datetime.date) -> None:
     """Pretend version `number` of `report` was published at noon on `day`."""
     at = datetime.datetime.combine(day, datetime.time(12), tzinfo=UTC)
-    PublishedVersion.objects.filter(report=report, number=number).update(published_at=at)
+    versions = PublishedVersion.objects.filter(report=report)
+    versions.filter(number=number).update(published_at=at)
+    # The live page's stored article shows publication dates: render it again from the data.
+    rendering.forget_articles(versions)
 
 
 def republish(report, *, note: str, kind: str = "update", verdict: str | None = None, **edits):
