@@ -21,9 +21,11 @@ from django.contrib.postgres.search import (
 )
 from django.db import connection, transaction
 from django.db.models import DateField, Expression, ExpressionWrapper, F, Q
+from django.db.models.functions import Left
 
 from reports.models import PublishedVersion
 from reports.public.models import SearchEntry
+from reports.public.search_index import EXCERPT_CHARACTERS
 
 # The full-text search finding fewer reports than this also looks for similar words.
 FEW = 5
@@ -229,23 +231,22 @@ def entries_matching(*, verdict=None, topic=None, dates: Q | None = None):
     return entries
 
 
-def headlines(ids: list[int], query: SearchQuery, *, start: str, stop: str) -> dict:
-    """{id: (claim, snippet)} with the words of `query` between `start` and `stop`, read
-    from the entries' claims and excerpts (one query, for the page shown only)."""
+def headline_annotations(query: SearchQuery, *, start: str, stop: str) -> dict:
+    """`claim_headline` and `snippet` for a queryset of published versions: the words of
+    `query` between `start` and `stop`, from the claim and the search entry's excerpt. For
+    the page shown only: ts_headline reads every word of the text it is given."""
     options = {"config": "english", "start_sel": start, "stop_sel": stop}
-    snippet = SearchHeadline(
-        "excerpt",
-        query,
-        max_words=30,
-        min_words=12,
-        max_fragments=2,
-        fragment_delimiter=" … ",
-        **options,
-    )
-    claim = SearchHeadline("claim", query, highlight_all=True, **options)
-    rows = (
-        SearchEntry.objects.filter(pk__in=ids)
-        .annotate(claim_headline=claim, snippet=snippet)
-        .values_list("pk", "claim_headline", "snippet")
-    )
-    return {pk: (claim_headline, found) for pk, claim_headline, found in rows}
+    # Entries stored before the excerpt was shortened are cut to the same length here.
+    excerpt = Left("search_entry__excerpt", EXCERPT_CHARACTERS)
+    return {
+        "claim_headline": SearchHeadline("claim", query, highlight_all=True, **options),
+        "snippet": SearchHeadline(
+            excerpt,
+            query,
+            max_words=30,
+            min_words=12,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+            **options,
+        ),
+    }

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import escape
@@ -230,16 +230,17 @@ def find(filters: Filters, *, page_number=None, per_page: int | None = None) -> 
     """The page `page_number` of the live versions matching `filters`.
 
     A search's results each carry `snippet`, the text around the match, and `marked_claim`,
-    with the matched words in <mark>, escaped. Queries: the count and the page, the topics of
-    the page's reports; on PostgreSQL a search's ranked ids, the page, its topics and its
-    highlights (and, when few reports match, the similar words and the corrected search).
+    with the matched words in <mark>, escaped; each version has its `topic_links`. Queries:
+    the count and the page (with its topics); on PostgreSQL a search's ranked ids and the
+    page with its topics and highlights (and, when few reports match, the similar words and
+    the corrected search).
     """
     per_page = per_page or settings.FACTUALLY_REPORTS_PER_PAGE
     versions = (
         filtered(filters)
         .select_related("verdict")
         .defer("content", "body_html", "body_text")
-        .prefetch_related(Prefetch("topics", queryset=Topic.objects.only("name", "slug")))
+        .with_topic_links()
     )
     if not filters.q:
         return newest_first(versions, page_number=page_number, per_page=per_page)
@@ -266,7 +267,8 @@ def newest_first(versions, *, page_number=None, per_page: int | None = None) -> 
     """
     per_page = per_page or settings.FACTUALLY_REPORTS_PER_PAGE
     ordered = versions.order_by(*NEWEST)
-    count = ordered[: MAX_LISTED + 1].count()
+    # Only the ids: the page's own annotations (its topics) would be computed for each row.
+    count = ordered.values("pk")[: MAX_LISTED + 1].count()
     listed = min(count, MAX_LISTED)
     paginator = _CountedPaginator(ordered, per_page, count=listed)
     capped_at = MAX_LISTED if count > MAX_LISTED else None
@@ -280,9 +282,11 @@ def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) 
     )
     found = fulltext.search(filters.q, entries, ranked=filters.ranked)
     page = Paginator(found.ids, per_page).get_page(page_number)
-    shown = versions.in_bulk(list(page.object_list))
+    marked = fulltext.headline_annotations(found.query, start=START, stop=STOP)
+    # The page's versions and their highlights in one query.
+    shown = versions.annotate(**marked).in_bulk(list(page.object_list))
     page.object_list = [shown[pk] for pk in page.object_list if pk in shown]
-    _add_headlines(page, found.query)
+    _add_headlines(page)
     capped_at = fulltext.MAX_RANKED if found.capped else None
     return Results(page, len(found.ids), approximate=found.approximate, capped_at=capped_at)
 
@@ -321,15 +325,12 @@ def _terms(text: str) -> list[tuple[str, bool]]:
 # Snippets -----------------------------------------------------------------------------------
 
 
-def _add_headlines(page: Page, query) -> None:
-    """Give each version of `page` its highlighted claim and snippet (one query)."""
-    versions = page.object_list
-    if not versions:
-        return
-    headlines = fulltext.headlines([v.pk for v in versions], query, start=START, stop=STOP)
-    for version in versions:
-        claim_found, found = headlines.get(version.pk) or (version.claim, "")
-        version.marked_claim = highlighted(claim_found or version.claim)
+def _add_headlines(page: Page) -> None:
+    """Give each version of `page` (read with fulltext.headline_annotations) its highlighted
+    claim and snippet."""
+    for version in page.object_list:
+        found = version.snippet or ""
+        version.marked_claim = highlighted(version.claim_headline or version.claim)
         # A report found by a similar word has nothing to highlight: its summary reads better.
         version.snippet = (
             highlighted(found)
