@@ -22,6 +22,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Q
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -371,6 +372,22 @@ def highlighted(text: str) -> SafeString:
 
 # The page -----------------------------------------------------------------------------------
 
+# Stands in for a slug while reversing; the addresses' fixed parts never contain it.
+_SLUG = "_slug_"
+
+
+def _add_links(versions) -> None:
+    """Give each version its `url` and `topic_urls` ((name, url) pairs, by name): a page of
+    twenty cards reversed some sixty addresses, a third of its rendering; this reverses two."""
+    report_url = reverse("reports:detail", kwargs={"slug": _SLUG})
+    topic_url = reverse("reports:topic", kwargs={"slug": _SLUG})
+    for version in versions:
+        version.url = report_url.replace(_SLUG, version.slug)
+        version.topic_urls = [
+            (topic["name"], topic_url.replace(_SLUG, topic["slug"]))
+            for topic in version.topic_links
+        ]
+
 
 def listing(
     request,
@@ -391,6 +408,8 @@ def listing(
     filters = Filters.parse(request.GET, choices, verdict=verdict, topic=topic)
     results = find(filters, page_number=request.GET.get("page"))
     page = results.page
+    page.object_list = list(page.object_list)
+    _add_links(page.object_list)
     canonical = path + filters.query_string(page=page.number)
     return {
         "choices": choices,

@@ -590,6 +590,21 @@ def test_cards_link_to_their_topic_pages(client):
     assert '<a href="/topics/health/">Health</a>' in client.get("/reports/").content.decode()
 
 
+@pytest.mark.parametrize("query", ["", "sugar"])
+def test_cards_link_to_their_report_and_topics_sorted_by_name(client, query):
+    dental = make_topic(name="Teeth", slug="dental_slug_")
+    diet = make_topic(name="Diet", slug="diet")
+    report = published(claim="Sugar rots teeth.", slug="sugar_slug_teeth", topics=[dental, diet])
+
+    content = client.get("/reports/", {"q": query}).content.decode()
+
+    assert f'<a href="/reports/{report.slug}/">' in content
+    assert re.search(
+        r'<a href="/topics/diet/">Diet</a></li><li><a href="/topics/dental_slug_/">Teeth</a>',
+        content,
+    )
+
+
 @pytest.mark.parametrize("url", ["/topics/no-such-topic/", "/verdicts/no-such-verdict/"])
 def test_an_unknown_topic_or_verdict_page_is_not_found(client, url):
     assert client.get(url).status_code == 404
