@@ -21,9 +21,11 @@ from django.contrib.postgres.search import (
 )
 from django.db import connection, transaction
 from django.db.models import DateField, Expression, ExpressionWrapper, F, Q
+from django.db.models.functions import Left
 
 from reports.models import PublishedVersion
 from reports.public.models import SearchEntry
+from reports.public.search_index import EXCERPT_CHARACTERS
 
 # The full-text search finding fewer reports than this also looks for similar words.
 FEW = 5
@@ -37,9 +39,10 @@ SIMILAR_WORDS = 3
 # ts_rank's weights for D, C, B, A (body C, summary B, claim A): a claim match ranks first.
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
 # Ranking reads the vector of every candidate: a word in most of a large archive would
-# rank all of it. The newest matches up to this many are ranked and counted; readers are
-# told there are more and asked for another word.
-MAX_RANKED = 500
+# rank all of it. The newest matches up to this many (ten pages) are ranked and counted;
+# readers are told there are more and asked for another word. At 100,000 reports a common
+# word's search takes 5–7 ms with 200, 10–14 ms with 500.
+MAX_RANKED = 200
 NEWEST = ("-checked_on", "-published_at")
 # The same order, which no index offers: PostgreSQL then reads the GIN index's matches and
 # sorts them, instead of walking the date index and testing row after row.
@@ -92,11 +95,11 @@ def search(text: str, entries, *, ranked: bool) -> Found:
     exact = exact[:MAX_RANKED]
     if capped or len(exact) >= FEW or not _worth_fuzzy(text):
         return Found(_ordered(exact, ranked=ranked), query, capped=capped)
-    words = corrected_words(text)
-    if words is None:
+    groups = similar_words(text)
+    if groups is None:
         return Found(_ordered(exact, ranked=ranked), query)
-    corrected = SearchQuery(words, search_type="raw", config="simple")
-    similar = _newest(entries, corrected, words)[:MAX_RANKED]
+    corrected = SearchQuery(_raw_query(groups), search_type="raw", config="simple")
+    similar = _newest(entries, corrected, groups)[:MAX_RANKED]
     exact_ids = {pk for pk, *_ in exact}
     rows = exact + [row for row in similar if row[0] not in exact_ids]
     # Exact matches first: a reader who typed a real word wants it before its neighbours.
@@ -114,11 +117,12 @@ def search(text: str, entries, *, ranked: bool) -> Found:
     )
 
 
-def _newest(entries, query: SearchQuery, words: str) -> list[tuple]:
+def _newest(entries, query: SearchQuery, words: str | list[list[str]]) -> list[tuple]:
     """(id, rank, checked_on, published_at) of the newest MAX_RANKED + 1 matches, newest first.
 
     Only those are ranked: the limit is applied in a subquery, ts_rank outside it. `words`
-    are the query's words, whose counts choose the plan (see WALK_SHARE). Two queries.
+    are the query's words, or its groups of alternative archive words, whose counts choose
+    the plan (see WALK_SHARE). Two queries.
     """
     matching = entries.alias(search_vector=StoredSearchVector()).filter(search_vector=query)
     with transaction.atomic():
@@ -134,31 +138,48 @@ def _newest(entries, query: SearchQuery, words: str) -> list[tuple]:
     return sorted(rows, key=lambda row: (row[2], row[3], row[0]), reverse=True)
 
 
-def _common(words: str) -> bool:
-    """Whether the rarest of `words` is in WALK_SHARE of the live reports or more. If not,
-    sequential scans are off until the transaction ends: a scan would read every vector.
+def _common(words: str | list[list[str]]) -> bool:
+    """Whether the query is as common as its rarest word, or group of alternative words
+    (`similar_words`: counted together, as any of them matches), and that is in WALK_SHARE
+    of the live reports or more. If not, sequential scans are off until the transaction
+    ends: a scan would read every vector.
 
     Unknown words count as rare; so do words with a few dozen reports in a small archive.
     """
+    if isinstance(words, str):
+        lexemes = """
+            SELECT g, lexeme FROM unnest(tsvector_to_array(to_tsvector('english', %s)))
+                WITH ORDINALITY AS t(lexeme, g)
+        """
+        params = [words]
+    else:
+        lexemes = "SELECT g, lexeme FROM unnest(%s::int[], %s::text[]) AS t(g, lexeme)"
+        params = [
+            [n for n, group in enumerate(words) for _ in group],
+            [word for group in words for word in group],
+        ]
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT share >= %s, set_config(
                 'enable_seqscan',
                 CASE WHEN share < %s THEN 'off' ELSE current_setting('enable_seqscan') END,
                 true
             )
             FROM (
-                SELECT coalesce(min(coalesce(w.documents, 0)), 0)::float8 / (
+                SELECT coalesce(min(documents), 0)::float8 / (
                     -- The live reports, as ANALYZE (autovacuum, bulk loads) last counted.
                     SELECT greatest(reltuples, 1) FROM pg_class
                     WHERE oid = 'reports_searchentry'::regclass
                 ) AS share
-                FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS lexeme
-                LEFT JOIN reports_searchword w ON w.word = lexeme
+                FROM (
+                    SELECT g, sum(coalesce(w.documents, 0)) AS documents
+                    FROM ({lexemes}) l LEFT JOIN reports_searchword w ON w.word = l.lexeme
+                    GROUP BY g
+                ) grouped
             ) counted
             """,
-            [WALK_SHARE, WALK_SHARE, words],
+            [WALK_SHARE, WALK_SHARE, *params],
         )
         return cursor.fetchone()[0]
 
@@ -173,7 +194,14 @@ def _ordered(rows: list[tuple], *, ranked: bool, ids: bool = True) -> list:
 
 def corrected_words(text: str) -> str | None:
     """`text` with each word replaced by the archive words similar to it (itself included
-    if the archive has it): `('eifel' | 'eiffel') & 'tower'`. None if no word has any.
+    if the archive has it): `('eifel' | 'eiffel') & 'tower'`. None if no word has any."""
+    groups = similar_words(text)
+    return None if groups is None else _raw_query(groups)
+
+
+def similar_words(text: str) -> list[list[str]] | None:
+    """For each word of `text` that has any, the archive words similar to it (itself
+    included if the archive has it). None if no word has any.
 
     One query: each word's English stem, then its nearest archive words (trigram index).
     """
@@ -200,10 +228,13 @@ def corrected_words(text: str) -> str | None:
         found: dict[int, list[str]] = {}
         for n, word in cursor.fetchall():
             found.setdefault(n, []).append(word)
-    if not found:
-        return None
+    return [found[n] for n in sorted(found)] or None
+
+
+def _raw_query(groups: list[list[str]]) -> str:
+    """`('eifel' | 'eiffel') & ('tower')`: any word of each group, every group."""
     # Archive words are letters only (search_index.add_words): quoting them is safe.
-    alternatives = [" | ".join(f"'{word}'" for word in found[n]) for n in sorted(found)]
+    alternatives = [" | ".join(f"'{word}'" for word in group) for group in groups]
     return " & ".join(f"({words})" for words in alternatives)
 
 
@@ -229,23 +260,22 @@ def entries_matching(*, verdict=None, topic=None, dates: Q | None = None):
     return entries
 
 
-def headlines(ids: list[int], query: SearchQuery, *, start: str, stop: str) -> dict:
-    """{id: (claim, snippet)} with the words of `query` between `start` and `stop`, read
-    from the entries' claims and excerpts (one query, for the page shown only)."""
+def headline_annotations(query: SearchQuery, *, start: str, stop: str) -> dict:
+    """`claim_headline` and `snippet` for a queryset of published versions: the words of
+    `query` between `start` and `stop`, from the claim and the search entry's excerpt. For
+    the page shown only: ts_headline reads every word of the text it is given."""
     options = {"config": "english", "start_sel": start, "stop_sel": stop}
-    snippet = SearchHeadline(
-        "excerpt",
-        query,
-        max_words=30,
-        min_words=12,
-        max_fragments=2,
-        fragment_delimiter=" … ",
-        **options,
-    )
-    claim = SearchHeadline("claim", query, highlight_all=True, **options)
-    rows = (
-        SearchEntry.objects.filter(pk__in=ids)
-        .annotate(claim_headline=claim, snippet=snippet)
-        .values_list("pk", "claim_headline", "snippet")
-    )
-    return {pk: (claim_headline, found) for pk, claim_headline, found in rows}
+    # Entries stored before the excerpt was shortened are cut to the same length here.
+    excerpt = Left("search_entry__excerpt", EXCERPT_CHARACTERS)
+    return {
+        "claim_headline": SearchHeadline("claim", query, highlight_all=True, **options),
+        "snippet": SearchHeadline(
+            excerpt,
+            query,
+            max_words=30,
+            min_words=12,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+            **options,
+        ),
+    }

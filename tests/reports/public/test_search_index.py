@@ -247,3 +247,20 @@ def test_walking_the_date_index_or_sorting_the_matches_lists_the_same(
     response = client.get("/reports/", {"q": "bread", "sort": "newest"})
 
     assert claims(response) == ["Bread claim 0.", "Bread claim 1.", "Bread claim 2."]
+
+
+@postgresql_only
+def test_a_corrected_query_is_as_common_as_its_similar_words_together():
+    """A typo's alternatives match if any does: 'sourc' | 'sourela' is as common as 'sourc'
+    (it once counted as rare as 'sourela' and sorted every match of the common word)."""
+    for n in range(4):
+        published(f"Bread claim {n}.")
+    published("Sourdough claim.")
+    search_index.analyze()
+
+    with connection.cursor() as cursor:
+        assert fulltext._common([["bread", "sourdough"]])
+        assert not fulltext._common("sourdough bread")
+        assert not fulltext._common([["bread"], ["sourdough"]])
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone()[0] == "off"
