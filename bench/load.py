@@ -195,18 +195,7 @@ def _search_queries(live, rng: random.Random) -> list[str]:
 
 
 def read_pages(env: dict[str, str]) -> dict:
-    result = subprocess.run(
-        [run.PYTHON, "-m", "bench.load", "pages"],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        text=True,
-        capture_output=True,
-    )
-    for line in result.stdout.splitlines():
-        if line.startswith(PAGES_PREFIX):
-            return json.loads(line.removeprefix(PAGES_PREFIX))
-    sys.exit(f"bench/load.py pages failed:\n{result.stdout}{result.stderr}")
+    return run.module_answer(env, "bench.load", "pages", prefix=PAGES_PREFIX)
 
 
 # The newsroom, in the admin over HTTP ------------------------------------------------------

@@ -159,10 +159,11 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
     return result.stdout or ""
 
 
-def targets_script(env: dict[str, str], *args: str):
-    """What `python -m bench.targets ARGS` answers (on its line among any other output)."""
+def module_answer(env: dict[str, str], module: str, *args: str, prefix: str):
+    """What `python -m MODULE ARGS` prints after `prefix` (one JSON line among any other
+    output): how the benchmark asks its Django-side helpers, in the benchmark's environment."""
     result = subprocess.run(
-        [PYTHON, "-m", "bench.targets", *args],
+        [PYTHON, "-m", module, *args],
         cwd=ROOT,
         env=env,
         check=False,
@@ -170,9 +171,14 @@ def targets_script(env: dict[str, str], *args: str):
         capture_output=True,
     )
     for line in result.stdout.splitlines():
-        if line.startswith("BENCH_TARGETS "):
-            return json.loads(line.removeprefix("BENCH_TARGETS "))
-    sys.exit(f"bench/targets.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        if line.startswith(prefix):
+            return json.loads(line.removeprefix(prefix))
+    sys.exit(f"{module} {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+
+
+def targets_script(env: dict[str, str], *args: str):
+    """What `python -m bench.targets ARGS` answers."""
+    return module_answer(env, "bench.targets", *args, prefix="BENCH_TARGETS ")
 
 
 def live_reports(env: dict[str, str]) -> int:

@@ -21,7 +21,6 @@ import os
 import random
 import re
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -87,18 +86,9 @@ def _typo(rng: random.Random, word: str) -> str:
 
 def read_queries(env: dict[str, str]) -> dict[str, list[str]]:
     """`queries()` run in a process with the benchmark's environment."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.search", "queries"],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        text=True,
-        capture_output=True,
-    )
-    for line in result.stdout.splitlines():
-        if line.startswith(PREFIX):
-            return json.loads(line.removeprefix(PREFIX))
-    sys.exit(f"bench/search.py queries failed:\n{result.stdout}{result.stderr}")
+    from bench.run import module_answer
+
+    return module_answer(env, "bench.search", "queries", prefix=PREFIX)
 
 
 def interleaved(by_kind: dict[str, list[str]]) -> list[tuple[str, str]]:
