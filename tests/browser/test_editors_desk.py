@@ -121,6 +121,7 @@ def test_an_editor_goes_from_blank_to_submitted_citing_four_sources_and_saving_o
     hands.fill(search, "marsh")
     hands.click(finder.get_by_role("button", name=f"Cite “{budget.title}”"))
     expect(finder).to_be_hidden()
+    expect(summary).to_be_focused()  # the finder gives the cursor back
     hands.type(".")  # the cursor is back after the marker
     expect(summary).to_have_value("The fountain cost far less than a million [1].")
 
@@ -137,6 +138,7 @@ def test_an_editor_goes_from_blank_to_submitted_citing_four_sources_and_saving_o
     expect(finder.get_by_label("Publication date")).to_have_value("2024-11-05")
     hands.click(finder.get_by_role("button", name="Add to the library and cite"))
     expect(finder).to_be_hidden()
+    expect(page.locator("#id_sections-0-body")).to_be_focused()  # the finder gives the cursor back
     hands.type(".")
 
     # Section 2 cites the council minutes by keyboard alone.
@@ -153,6 +155,7 @@ def test_an_editor_goes_from_blank_to_submitted_citing_four_sources_and_saving_o
     expect(pick).to_be_focused()
     hands.press("Enter")
     expect(finder).to_be_hidden()
+    expect(page.locator("#id_sections-1-body")).to_be_focused()  # the finder gives the cursor back
     hands.type(".")
     expect(page.locator("#id_sections-1-body")).to_have_value("The council approved 180,000 [3].")
 
@@ -168,6 +171,7 @@ def test_an_editor_goes_from_blank_to_submitted_citing_four_sources_and_saving_o
     expect(finder.get_by_label("Publication date")).to_have_value("2026-01-20")
     hands.click(finder.get_by_role("button", name="Add to the library and cite"))
     expect(finder).to_be_hidden()
+    expect(conclusion).to_be_focused()  # the finder gives the cursor back
     hands.type(".")
     expect(conclusion).to_have_value("The fountain cost 180,000 [4].")
 
