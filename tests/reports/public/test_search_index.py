@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 from io import StringIO
 
 import pytest
@@ -18,6 +17,7 @@ from reports.models import Report, Section, Verdict
 from reports.public import fulltext, search_index
 from reports.public.models import SearchEntry, SearchWord
 from tests.conftest import make_report, make_topic, publish_now
+from tests.reports.public.test_search import claims
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +35,6 @@ def published(claim: str, *, body: str = "", summary: str = "", topics=(), **fie
     report.topics.set(topics)
     publish_now(report)
     return report
-
-
-def claims(response) -> list[str]:
-    found = re.findall(
-        r'<h2 class="report-card__claim"><a href="[^"]*">(.*?)</a>', response.content.decode()
-    )
-    return [re.sub(r"</?mark>", "", claim) for claim in found]
 
 
 def entry(report: Report) -> SearchEntry | None:
