@@ -31,6 +31,7 @@ coarser counters: such a source change makes every one of its pages stale.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from factually import frontcache, pagecache
 
@@ -299,6 +301,10 @@ class _AfterCommit:
 # Invalidations the cache missed ----------------------------------------------------------
 
 
+# How old a pending record must be before catching up with it counts as a missed change.
+MISSED_AFTER = datetime.timedelta(seconds=30)
+
+
 def apply_pending_invalidations(*, using: str = DEFAULT_DB_ALIAS) -> int:
     """Tell the cache what earlier changes could not, oldest first; each record is deleted
     once the cache has it. Returns how many remain pending."""
@@ -313,7 +319,12 @@ def apply_pending_invalidations(*, using: str = DEFAULT_DB_ALIAS) -> int:
     if pagecache.mark_stale(everything=everything, names=slugs):
         _forget([record.pk for record in records], using)
         pagecache.caught_up()
-        logger.warning("Marked cached pages stale after an earlier failure: %s.", records)
+        # A young record is most likely another transaction's, committed a moment ago with
+        # its own callback about to run (two publications at once, parallel bulk loads):
+        # applying it here is harmless, and only an older one means the cache missed a change.
+        missed_before = timezone.now() - MISSED_AFTER
+        if missed := [record for record in records if record.created_at < missed_before]:
+            logger.warning("Marked cached pages stale after an earlier failure: %s.", missed)
         return 0
     pagecache.missed(everything=everything, names=slugs)
     return len(records)

@@ -6,6 +6,7 @@ The page cache itself, on pages that know no reports: tests/factually/test_pagec
 from __future__ import annotations
 
 import contextlib
+import datetime
 from contextlib import contextmanager
 from io import StringIO
 from unittest import mock
@@ -16,6 +17,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from factually import pagecache
 from reports import caching, workflow
@@ -680,6 +682,37 @@ def test_the_next_publication_applies_a_take_down_the_cache_missed(
 
     assert not PendingInvalidation.objects.exists()
     assert client.get(url).status_code == 404
+
+
+def test_catching_up_with_a_change_the_cache_missed_is_logged_as_a_failure(
+    redis_that_fails_on_demand, live, client, commit, caplog
+):
+    from reports.models import PendingInvalidation
+
+    with redis_that_fails_on_demand(), commit():
+        workflow.unpublish(live, by=None, comment="Published by mistake.")
+    PendingInvalidation.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=2))
+    pagecache.forget_failures()
+
+    call_command("publish_scheduled", stdout=StringIO())
+
+    assert not PendingInvalidation.objects.exists()
+    assert [r.message for r in caplog.records if "earlier failure" in r.message]
+
+
+def test_another_transactions_change_applied_in_passing_is_not_called_a_failure(
+    redis_that_fails_on_demand, live, client, commit, caplog
+):
+    from reports.models import PendingInvalidation
+
+    # Committed a moment ago by another editor's publication, whose callback has yet to run.
+    PendingInvalidation.objects.create(report=live, slugs=[live.slug])
+
+    with commit():
+        publish_now(make_report(slug="bread-price", claim="Bread costs more."))
+
+    assert not PendingInvalidation.objects.exists()
+    assert not [r.message for r in caplog.records if "earlier failure" in r.message]
 
 
 @contextmanager
