@@ -325,3 +325,12 @@ def test_a_corrected_query_is_as_common_as_its_similar_words_together(monkeypatc
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_seqscan')")
         assert cursor.fetchone()[0] == "on"  # as before the search
+
+
+@postgresql_only
+def test_the_vector_index_takes_new_entries_at_once_not_into_a_pending_list():
+    """A pending list is read in full by every search until VACUUM merges it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'search_entry_vector'")
+        (options,) = cursor.fetchone()
+    assert "fastupdate=off" in options
