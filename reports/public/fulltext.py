@@ -245,10 +245,11 @@ _PLANNED_AS_BEFORE = """
 
 # Each search comes in two forms, of which the one-time filters (a subquery on the plan)
 # run one: the date index walked newest first, testing each row ("ts_match_vq", the @@
-# operator as a function, which no index answers), until enough match; or the GIN index's
-# matches, sorted ("checked_on + 0": an order no index offers). `{filters}` are the
-# verdict, topic and dates (`_filters`). The exact query, a constant, is planned with its
-# words' statistics; the corrected one is known only while the statement runs.
+# operator as a function, which no index answers), until enough match, ranking those as it
+# reads them; or the GIN index's matches, sorted ("checked_on + 0": an order no index
+# offers), the newest MAX_RANKED then ranked. Nothing is ranked for a list by date.
+# `{filters}` are the verdict, topic and dates (`_filters`). The exact query, a constant,
+# is planned with its words' statistics; the corrected one is known only while it runs.
 _SEARCH_SQL = """
 WITH
 live AS (
@@ -264,7 +265,10 @@ exact_plan AS (
     LEFT JOIN reports_searchword w ON w.word = l.lexeme
 ),
 exact_found AS (
-    (SELECT e.version_id, e.checked_on, e.published_at
+    (SELECT e.version_id, e.checked_on, e.published_at,
+            CASE WHEN %(ranked)s THEN ts_rank(%(weights)s::float4[], e.search_vector,
+                                             websearch_to_tsquery('english', %(text)s))
+            END AS rank
      FROM reports_searchentry e
      WHERE (SELECT walk FROM exact_plan)
        AND ts_match_vq(e.search_vector, websearch_to_tsquery('english', %(text)s))
@@ -272,7 +276,7 @@ exact_found AS (
      ORDER BY e.checked_on DESC, e.published_at DESC
      LIMIT %(candidates)s)
     UNION ALL
-    (SELECT e.version_id, e.checked_on, e.published_at
+    (SELECT e.version_id, e.checked_on, e.published_at, NULL::real
      FROM reports_searchentry e
      WHERE NOT (SELECT walk FROM exact_plan)
        AND e.search_vector @@ websearch_to_tsquery('english', %(text)s)
@@ -283,12 +287,14 @@ exact_found AS (
 exact AS (
     -- Only the newest MAX_RANKED are ranked and listed.
     SELECT f.version_id, f.checked_on, f.published_at,
-           ts_rank(%(weights)s::float4[], e.search_vector,
-                   websearch_to_tsquery('english', %(text)s)) AS rank
+           CASE WHEN %(ranked)s THEN coalesce(f.rank, (
+               SELECT ts_rank(%(weights)s::float4[], e.search_vector,
+                              websearch_to_tsquery('english', %(text)s))
+               FROM reports_searchentry e WHERE e.version_id = f.version_id
+           )) END AS rank
     FROM (SELECT * FROM exact_found
           ORDER BY checked_on DESC, published_at DESC, version_id DESC
           LIMIT %(max_ranked)s) f
-    JOIN reports_searchentry e ON e.version_id = f.version_id
 ),
 similar_words AS (
     -- Few found: each query word's English stem, then its nearest archive words.
@@ -319,7 +325,10 @@ corrected AS (
     HAVING count(*) > 0
 ),
 similar_found AS (
-    (SELECT e.version_id, e.checked_on, e.published_at
+    (SELECT e.version_id, e.checked_on, e.published_at,
+            CASE WHEN %(ranked)s THEN ts_rank(%(weights)s::float4[], e.search_vector,
+                                             (SELECT q FROM corrected))
+            END AS rank
      FROM reports_searchentry e
      WHERE (SELECT walk FROM corrected)
        AND ts_match_vq(e.search_vector, (SELECT q FROM corrected))
@@ -327,7 +336,7 @@ similar_found AS (
      ORDER BY e.checked_on DESC, e.published_at DESC
      LIMIT %(candidates)s)
     UNION ALL
-    (SELECT e.version_id, e.checked_on, e.published_at
+    (SELECT e.version_id, e.checked_on, e.published_at, NULL::real
      FROM reports_searchentry e
      WHERE NOT (SELECT walk FROM corrected)
        AND e.search_vector @@ (SELECT q FROM corrected)
@@ -337,11 +346,13 @@ similar_found AS (
 ),
 similar_ranked AS (
     SELECT f.version_id, f.checked_on, f.published_at,
-           ts_rank(%(weights)s::float4[], e.search_vector, (SELECT q FROM corrected)) AS rank
+           CASE WHEN %(ranked)s THEN coalesce(f.rank, (
+               SELECT ts_rank(%(weights)s::float4[], e.search_vector, (SELECT q FROM corrected))
+               FROM reports_searchentry e WHERE e.version_id = f.version_id
+           )) END AS rank
     FROM (SELECT * FROM similar_found
           ORDER BY checked_on DESC, published_at DESC, version_id DESC
           LIMIT %(max_ranked)s) f
-    JOIN reports_searchentry e ON e.version_id = f.version_id
 ),
 found AS (
     SELECT version_id, checked_on, published_at, rank, true AS exact
