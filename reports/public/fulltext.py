@@ -17,8 +17,9 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connections, router
 
+from reports.public.models import SearchEntry
 from reports.public.search_index import EXCERPT_CHARACTERS
 
 # The full-text search finding fewer reports than this also looks for similar words.
@@ -106,7 +107,8 @@ def search_page(
     search entries match `text` and the filters, best (or, unless `ranked`, newest) first.
 
     One round trip: the search statement between two that switch sequential scans off and
-    back (see WALK_SHARE: every step of the plan is an index's, chosen here).
+    back (see WALK_SHARE: every step of the plan is an index's, chosen here). On the
+    database the router reads the search table from (a replica, for public reads).
     """
     sql, params = statement(
         text,
@@ -120,7 +122,7 @@ def search_page(
         since=since,
         until=until,
     )
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(SearchEntry)].cursor() as cursor:
         cursor.execute(f"{_PLANNED_BY_INDEXES}; {sql}; {_PLANNED_AS_BEFORE}", params)
         cursor.nextset()
         rows = cursor.fetchall()

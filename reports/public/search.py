@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Q
 from django.http import QueryDict
 from django.urls import reverse
@@ -78,7 +78,7 @@ class Choices:
                     for d in PublishedVersion.objects.live().dates("checked_on", "year", "DESC")
                 ],
             )
-        with connection.cursor() as cursor:
+        with connections[router.db_for_read(PublishedVersion)].cursor() as cursor:
             cursor.execute(_CHOICES_SQL, {"verdicts": verdicts, "topics": topics})
             verdict_rows, topic_rows, years = cursor.fetchone()
         fields = ["id", "name", "slug"]
