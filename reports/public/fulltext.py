@@ -123,6 +123,8 @@ def search_page(
         until=until,
     )
     with connections[router.db_for_read(SearchEntry)].cursor() as cursor:
+        # Three statements in one message: Django's psycopg cursors bind parameters on the
+        # client (not OPTIONS["server_side_binding"], which allows one statement only).
         cursor.execute(f"{_PLANNED_BY_INDEXES}; {sql}; {_PLANNED_AS_BEFORE}", params)
         cursor.nextset()
         rows = cursor.fetchall()
