@@ -1,29 +1,24 @@
 """Full-text search on PostgreSQL, over the search table (reports.public.search_index) only.
 
-A search finds the newest MAX_RANKED + 1 entries whose vector matches, then ranks those:
-for a query whose rarest word is in many live reports (`SearchWord.documents`), by walking
-the date index until enough match; for any other, from the GIN index's matches, sorted.
-When it finds fewer than FEW, each query word is looked up among the archive's words
-(`SearchWord`, trigram index): the query is searched again with the similar words, and
-exact matches are listed first. Snippets are cut from each entry's short stored excerpt.
+One statement per search page (`search_page`), answering with exactly the rows shown: it
+finds the newest MAX_RANKED + 1 entries whose vector matches, ranks those, and, when it
+finds fewer than FEW, looks each query word up among the archive's words (`SearchWord`,
+trigram index) and searches again with the similar words, exact matches listed first. The
+page's rows come with their highlights (cut from each entry's short stored excerpt), the
+verdict and the topics; the total and the page number with them.
+
+Raw SQL on purpose: this is the hottest path of the site, and building the same search
+through the ORM cost more Python time (about 9 ms a page) than PostgreSQL took to run it.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchRank,
-    SearchVectorField,
-)
-from django.db import connection, transaction
-from django.db.models import DateField, Expression, ExpressionWrapper, F, Q
-from django.db.models.functions import Left
+from django.db import connections, router
 
-from reports.models import PublishedVersion
 from reports.public.models import SearchEntry
 from reports.public.search_index import EXCERPT_CHARACTERS
 
@@ -36,6 +31,8 @@ MIN_FUZZY_WORD = 4
 WORD_SIMILARITY = 0.4
 # How many similar archive words stand in for one query word.
 SIMILAR_WORDS = 3
+# Query words looked up among the archive's words (more are searched, not corrected).
+CORRECTED_WORDS = 8
 # ts_rank's weights for D, C, B, A (body C, summary B, claim A): a claim match ranks first.
 RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
 # Ranking reads the vector of every candidate: a word in most of a large archive would
@@ -43,13 +40,6 @@ RANK_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
 # readers are told there are more and asked for another word. At 100,000 reports a common
 # word's search takes 5–7 ms with 200, 10–14 ms with 500.
 MAX_RANKED = 200
-NEWEST = ("-checked_on", "-published_at")
-# The same order, which no index offers: PostgreSQL then reads the GIN index's matches and
-# sorts them, instead of walking the date index and testing row after row.
-NEWEST_WITHOUT_INDEX = (
-    ExpressionWrapper(F("checked_on") + 0, output_field=DateField()).desc(),
-    "-published_at",
-)
 # A query whose rarest word is in at least this share of the live reports walks the date
 # index (it stops after MAX_RANKED / share rows); others read the GIN index's matches. Not
 # PostgreSQL's choice: it costs testing a row's vector as free, but each is an out-of-line
@@ -57,185 +47,182 @@ NEWEST_WITHOUT_INDEX = (
 # GIN index answers in 30 ms; and it would read every vector rather than the index for a
 # word in a third of them. Measured at 100,000 reports, the walk wins above about a third.
 WALK_SHARE = 0.3
-
-
-class StoredSearchVector(Expression):
-    """The `search_vector` column of reports_searchentry (PostgreSQL only).
-
-    Migration 0017 adds it; it is not a model field, so that SQLite, which has no
-    tsvector, can share the model. This is the one place code refers to it.
-    """
-
-    output_field = SearchVectorField()
-
-    def as_sql(self, compiler, connection):
-        table = compiler.quote_name(compiler.query.base_table)
-        return f"{table}.{compiler.quote_name('search_vector')}", []
+# Highlights: the claim whole, the excerpt in two fragments.
+SNIPPET_OPTIONS = "MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=' … '"
 
 
 @dataclass
-class Found:
-    """The ids of the live versions found, in the order listed, and how they were found."""
+class Hit:
+    """A report found, with what its card shows; `claim_headline` and `snippet` mark the
+    words found between the `start` and `stop` given to `search_page`."""
 
-    ids: list[int]
-    query: SearchQuery  # what the snippets mark
+    id: int
+    slug: str
+    claim: str
+    checked_on: datetime.date
+    verdict: VerdictShown
+    claim_headline: str
+    snippet: str
+    summary_text: str
+    # {"name", "slug"} of each topic, by name: as PublishedVersion.topic_links.
+    topic_links: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VerdictShown:
+    """The verdict as a card shows it (reports/_verdict.html)."""
+
+    name: str
+    slug: str
+
+
+@dataclass
+class SearchPage:
+    """One page of a search: its hits, how many were found in all, and how."""
+
+    hits: list[Hit]
+    count: int  # at most MAX_RANKED
+    number: int  # the page shown: the one asked for, or the last if there is no such page
     capped: bool = False  # more matched than MAX_RANKED
     approximate: bool = False  # nothing matched as typed: these have similar words
+    corrected: str | None = None  # the query with similar words, when it was searched
+    # The date index was walked for the search listed (common words), not the GIN index.
+    walked: bool = False
 
 
-def search(text: str, entries, *, ranked: bool) -> Found:
-    """The versions whose entries among `entries` match `text`, best (or newest) first.
+def search_page(
+    text: str,
+    *,
+    ranked: bool,
+    page_number: int,
+    per_page: int,
+    start: str,
+    stop: str,
+    verdict_id: int | None = None,
+    topic_id: int | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> SearchPage:
+    """The page `page_number` (0 or out of range: the last) of the live reports whose
+    search entries match `text` and the filters, best (or, unless `ranked`, newest) first.
 
-    Queries: two (the plan choice, the matches), or five when few match (the similar words,
-    then the corrected search).
+    One round trip: the search statement between two that switch sequential scans off and
+    back (see WALK_SHARE: every step of the plan is an index's, chosen here). On the
+    database the router reads the search table from (a replica, for public reads).
     """
-    query = SearchQuery(text, search_type="websearch", config="english")
-    exact = _newest(entries, query, text)
-    capped = len(exact) > MAX_RANKED
-    exact = exact[:MAX_RANKED]
-    if capped or len(exact) >= FEW or not _worth_fuzzy(text):
-        return Found(_ordered(exact, ranked=ranked), query, capped=capped)
-    groups = similar_words(text)
-    if groups is None:
-        return Found(_ordered(exact, ranked=ranked), query)
-    corrected = SearchQuery(_raw_query(groups), search_type="raw", config="simple")
-    similar = _newest(entries, corrected, groups)[:MAX_RANKED]
-    exact_ids = {pk for pk, *_ in exact}
-    rows = exact + [row for row in similar if row[0] not in exact_ids]
-    # Exact matches first: a reader who typed a real word wants it before its neighbours.
-    rows = rows[:MAX_RANKED]
-    if ranked:
-        ranks = {pk: rank for pk, rank, *_ in similar}
-        rows.sort(key=lambda row: -ranks.get(row[0], row[1]))
-        rows.sort(key=lambda row: row[0] not in exact_ids)
-    else:
-        rows = _ordered(rows, ranked=False, ids=False)
-    return Found(
-        [pk for pk, *_ in rows],
-        corrected,
-        approximate=not exact and bool(rows),
+    sql, params = statement(
+        text,
+        ranked=ranked,
+        page_number=page_number,
+        per_page=per_page,
+        start=start,
+        stop=stop,
+        verdict_id=verdict_id,
+        topic_id=topic_id,
+        since=since,
+        until=until,
     )
+    with connections[router.db_for_read(SearchEntry)].cursor() as cursor:
+        # Three statements in one message: Django's psycopg cursors bind parameters on the
+        # client (not OPTIONS["server_side_binding"], which allows one statement only).
+        cursor.execute(f"{_PLANNED_BY_INDEXES}; {sql}; {_PLANNED_AS_BEFORE}", params)
+        cursor.nextset()
+        rows = cursor.fetchall()
+        cursor.nextset()
+    total, capped, approximate, corrected, walked, number = rows[0][:6]
+    return SearchPage(_hits(rows), total, number, capped, approximate, corrected, walked)
 
 
-def _newest(entries, query: SearchQuery, words: str | list[list[str]]) -> list[tuple]:
-    """(id, rank, checked_on, published_at) of the newest MAX_RANKED + 1 matches, newest first.
+def statement(
+    text: str,
+    *,
+    ranked: bool,
+    page_number: int,
+    per_page: int,
+    start: str,
+    stop: str,
+    verdict_id: int | None = None,
+    topic_id: int | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> tuple[str, dict]:
+    """The search statement of `search_page` and its parameters (tests explain its plan)."""
+    words = list(dict.fromkeys(re.findall(r"[^\W\d_]+", text.casefold())))[:CORRECTED_WORDS]
+    params = {
+        "text": text,
+        "ranked": ranked,
+        "page": page_number,
+        "per_page": per_page,
+        "verdict": verdict_id,
+        "topic": topic_id,
+        "since": since,
+        "until": until,
+        "words": words,
+        "worth_fuzzy": bool(words) and _worth_fuzzy(text),
+        "few": FEW,
+        "similarity": WORD_SIMILARITY,
+        "min_fuzzy": MIN_FUZZY_WORD,
+        "similar_words": SIMILAR_WORDS,
+        "weights": RANK_WEIGHTS,
+        "max_ranked": MAX_RANKED,
+        "candidates": MAX_RANKED + 1,
+        "walk_share": WALK_SHARE,
+        "excerpt": EXCERPT_CHARACTERS,
+        "claim_options": f"StartSel={start}, StopSel={stop}, HighlightAll=true",
+        "snippet_options": f"StartSel={start}, StopSel={stop}, {SNIPPET_OPTIONS}",
+    }
+    return _SEARCH_SQL.replace("{filters}", _filters(verdict_id, topic_id, since, until)), params
 
-    Only those are ranked: the limit is applied in a subquery, ts_rank outside it. `words`
-    are the query's words, or its groups of alternative archive words, whose counts choose
-    the plan (see WALK_SHARE). Two queries.
-    """
-    matching = entries.alias(search_vector=StoredSearchVector()).filter(search_vector=query)
-    with transaction.atomic():
-        walk = _common(words)
-        newest = matching.order_by(*(NEWEST if walk else NEWEST_WITHOUT_INDEX))
-        rows = (
-            SearchEntry.objects.filter(pk__in=newest.values("pk")[: MAX_RANKED + 1])
-            .alias(search_vector=StoredSearchVector())
-            .annotate(rank=SearchRank(F("search_vector"), query, weights=RANK_WEIGHTS))
-            .values_list("pk", "rank", "checked_on", "published_at")
+
+def _hits(rows: list[tuple]) -> list[Hit]:
+    return [
+        Hit(
+            id=pk,
+            slug=slug,
+            claim=claim,
+            checked_on=checked_on,
+            verdict=VerdictShown(verdict_name, verdict_slug),
+            claim_headline=claim_headline,
+            snippet=snippet,
+            summary_text=summary_text,
+            topic_links=sorted(
+                ({"name": name, "slug": topic_slug} for name, topic_slug in topics or []),
+                key=lambda topic: (topic["name"].casefold(), topic["name"]),
+            ),
         )
-        rows = list(rows)
-    return sorted(rows, key=lambda row: (row[2], row[3], row[0]), reverse=True)
+        for (
+            *_,
+            pk,
+            slug,
+            claim,
+            checked_on,
+            verdict_name,
+            verdict_slug,
+            claim_headline,
+            snippet,
+            summary_text,
+            topics,
+        ) in rows
+        if pk is not None
+    ]
 
 
-def _common(words: str | list[list[str]]) -> bool:
-    """Whether the query is as common as its rarest word, or group of alternative words
-    (`similar_words`: counted together, as any of them matches), and that is in WALK_SHARE
-    of the live reports or more. If not, sequential scans are off until the transaction
-    ends: a scan would read every vector.
-
-    Unknown words count as rare; so do words with a few dozen reports in a small archive.
-    """
-    if isinstance(words, str):
-        lexemes = """
-            SELECT g, lexeme FROM unnest(tsvector_to_array(to_tsvector('english', %s)))
-                WITH ORDINALITY AS t(lexeme, g)
-        """
-        params = [words]
-    else:
-        lexemes = "SELECT g, lexeme FROM unnest(%s::int[], %s::text[]) AS t(g, lexeme)"
-        params = [
-            [n for n, group in enumerate(words) for _ in group],
-            [word for group in words for word in group],
-        ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT share >= %s, set_config(
-                'enable_seqscan',
-                CASE WHEN share < %s THEN 'off' ELSE current_setting('enable_seqscan') END,
-                true
-            )
-            FROM (
-                SELECT coalesce(min(documents), 0)::float8 / (
-                    -- The live reports, as ANALYZE (autovacuum, bulk loads) last counted.
-                    SELECT greatest(reltuples, 1) FROM pg_class
-                    WHERE oid = 'reports_searchentry'::regclass
-                ) AS share
-                FROM (
-                    SELECT g, sum(coalesce(w.documents, 0)) AS documents
-                    FROM ({lexemes}) l LEFT JOIN reports_searchword w ON w.word = l.lexeme
-                    GROUP BY g
-                ) grouped
-            ) counted
-            """,
-            [WALK_SHARE, WALK_SHARE, *params],
+def _filters(verdict_id, topic_id, since, until) -> str:
+    """The conditions on an entry `e` for the filters given (named parameters)."""
+    conditions = ["true"]
+    if verdict_id is not None:
+        # "+ 0": not by the verdict's index, whose rows' vectors would each be read.
+        conditions.append("e.verdict_id + 0 = %(verdict)s")
+    if topic_id is not None:
+        conditions.append(
+            "e.version_id IN (SELECT publishedversion_id FROM reports_publishedversion_topics"
+            " WHERE topic_id = %(topic)s)"
         )
-        return cursor.fetchone()[0]
-
-
-def _ordered(rows: list[tuple], *, ranked: bool, ids: bool = True) -> list:
-    """`rows` (newest first) best first if `ranked`; stable, so equal ranks stay newest first."""
-    rows = sorted(rows, key=lambda row: (row[2], row[3], row[0]), reverse=True)
-    if ranked:
-        rows.sort(key=lambda row: -row[1])
-    return [row[0] for row in rows] if ids else rows
-
-
-def corrected_words(text: str) -> str | None:
-    """`text` with each word replaced by the archive words similar to it (itself included
-    if the archive has it): `('eifel' | 'eiffel') & 'tower'`. None if no word has any."""
-    groups = similar_words(text)
-    return None if groups is None else _raw_query(groups)
-
-
-def similar_words(text: str) -> list[list[str]] | None:
-    """For each word of `text` that has any, the archive words similar to it (itself
-    included if the archive has it). None if no word has any.
-
-    One query: each word's English stem, then its nearest archive words (trigram index).
-    """
-    words = list(dict.fromkeys(re.findall(r"[^\W\d_]+", text.casefold())))[:8]
-    if not words:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT t.n, near.word
-            FROM unnest(%s::text[]) WITH ORDINALITY AS t(word, n)
-            CROSS JOIN LATERAL (SELECT (ts_lexize('english_stem', t.word))[1] AS stem) s
-            JOIN LATERAL (
-                SELECT w.word FROM reports_searchword w
-                WHERE w.word %% s.stem AND w.documents > 0
-                  AND similarity(w.word, s.stem) >= %s
-                  AND (length(t.word) >= %s OR w.word = s.stem)
-                ORDER BY similarity(w.word, s.stem) DESC, w.word
-                LIMIT %s
-            ) near ON true
-            """,
-            [words, WORD_SIMILARITY, MIN_FUZZY_WORD, SIMILAR_WORDS],
-        )
-        found: dict[int, list[str]] = {}
-        for n, word in cursor.fetchall():
-            found.setdefault(n, []).append(word)
-    return [found[n] for n in sorted(found)] or None
-
-
-def _raw_query(groups: list[list[str]]) -> str:
-    """`('eifel' | 'eiffel') & ('tower')`: any word of each group, every group."""
-    # Archive words are letters only (search_index.add_words): quoting them is safe.
-    alternatives = [" | ".join(f"'{word}'" for word in group) for group in groups]
-    return " & ".join(f"({words})" for words in alternatives)
+    if since is not None:
+        conditions.append("e.checked_on >= %(since)s")
+    if until is not None:
+        conditions.append("e.checked_on <= %(until)s")
+    return " AND ".join(conditions)
 
 
 def _worth_fuzzy(text: str) -> bool:
@@ -246,36 +233,193 @@ def _worth_fuzzy(text: str) -> bool:
     return any(len(word) >= MIN_FUZZY_WORD for word in re.findall(r"\w+", text))
 
 
-def entries_matching(*, verdict=None, topic=None, dates: Q | None = None):
-    """The search entries with this verdict, topic and checked-on dates (`dates` a Q on
-    `checked_on`): the filters a search combines with."""
-    entries = SearchEntry.objects.all()
-    if verdict is not None:
-        entries = entries.filter(verdict=verdict)
-    if topic is not None:
-        tagged = PublishedVersion.topics.through.objects.filter(topic=topic)
-        entries = entries.filter(version_id__in=tagged.values("publishedversion_id"))
-    if dates is not None:
-        entries = entries.filter(dates)
-    return entries
+# PostgreSQL costs testing a row's vector as free, though each is an out-of-line (TOAST)
+# read, and would answer a word in a few percent of the reports by reading every vector.
+# The statement below picks the index of each step itself (a one-time filter on the share
+# of reports holding the rarest word: see WALK_SHARE); with sequential scans off, PostgreSQL
+# keeps to them. Local to the transaction, and set back after the statement (inside a
+# transaction, such as a test's, it would otherwise last until its end).
+_PLANNED_BY_INDEXES = """
+    SELECT set_config('factually.enable_seqscan', current_setting('enable_seqscan'), true),
+           set_config('enable_seqscan', 'off', true)
+"""
+_PLANNED_AS_BEFORE = """
+    SELECT set_config('enable_seqscan', current_setting('factually.enable_seqscan'), true)
+"""
 
-
-def headline_annotations(query: SearchQuery, *, start: str, stop: str) -> dict:
-    """`claim_headline` and `snippet` for a queryset of published versions: the words of
-    `query` between `start` and `stop`, from the claim and the search entry's excerpt. For
-    the page shown only: ts_headline reads every word of the text it is given."""
-    options = {"config": "english", "start_sel": start, "stop_sel": stop}
-    # Entries stored before the excerpt was shortened are cut to the same length here.
-    excerpt = Left("search_entry__excerpt", EXCERPT_CHARACTERS)
-    return {
-        "claim_headline": SearchHeadline("claim", query, highlight_all=True, **options),
-        "snippet": SearchHeadline(
-            excerpt,
-            query,
-            max_words=30,
-            min_words=12,
-            max_fragments=2,
-            fragment_delimiter=" … ",
-            **options,
-        ),
-    }
+# Each search comes in two forms, of which the one-time filters (a subquery on the plan)
+# run one: the date index walked newest first, testing each row ("ts_match_vq", the @@
+# operator as a function, which no index answers), until enough match, ranking those as it
+# reads them; or the GIN index's matches, sorted ("checked_on + 0": an order no index
+# offers), the newest MAX_RANKED then ranked. Nothing is ranked for a list by date.
+# `{filters}` are the verdict, topic and dates (`_filters`). The exact query, a constant,
+# is planned with its words' statistics; the corrected one is known only while it runs.
+_SEARCH_SQL = """
+WITH
+live AS (
+    -- The live reports, as ANALYZE (autovacuum, bulk loads) last counted them.
+    SELECT greatest(reltuples, 1)::float8 AS reports
+    FROM pg_class WHERE oid = 'reports_searchentry'::regclass
+),
+exact_plan AS (
+    -- Walk the date index if the rarest word is common (unknown words count as rare).
+    SELECT coalesce(min(coalesce(w.documents, 0)), 0) / (SELECT reports FROM live)
+               >= %(walk_share)s AS walk
+    FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS l(lexeme)
+    LEFT JOIN reports_searchword w ON w.word = l.lexeme
+),
+exact_found AS (
+    (SELECT e.version_id, e.checked_on, e.published_at,
+            CASE WHEN %(ranked)s THEN ts_rank(%(weights)s::float4[], e.search_vector,
+                                             websearch_to_tsquery('english', %(text)s))
+            END AS rank
+     FROM reports_searchentry e
+     WHERE (SELECT walk FROM exact_plan)
+       AND ts_match_vq(e.search_vector, websearch_to_tsquery('english', %(text)s))
+       AND {filters}
+     ORDER BY e.checked_on DESC, e.published_at DESC
+     LIMIT %(candidates)s)
+    UNION ALL
+    (SELECT e.version_id, e.checked_on, e.published_at, NULL::real
+     FROM reports_searchentry e
+     WHERE NOT (SELECT walk FROM exact_plan)
+       AND e.search_vector @@ websearch_to_tsquery('english', %(text)s)
+       AND {filters}
+     ORDER BY e.checked_on + 0 DESC, e.published_at DESC
+     LIMIT %(candidates)s)
+),
+exact AS (
+    -- Only the newest MAX_RANKED are ranked and listed.
+    SELECT f.version_id, f.checked_on, f.published_at,
+           CASE WHEN %(ranked)s THEN coalesce(f.rank, (
+               SELECT ts_rank(%(weights)s::float4[], e.search_vector,
+                              websearch_to_tsquery('english', %(text)s))
+               FROM reports_searchentry e WHERE e.version_id = f.version_id
+           )) END AS rank
+    FROM (SELECT * FROM exact_found
+          ORDER BY checked_on DESC, published_at DESC, version_id DESC
+          LIMIT %(max_ranked)s) f
+),
+similar_words AS (
+    -- Few found: each query word's English stem, then its nearest archive words.
+    SELECT t.n, near.word, near.documents
+    FROM unnest(%(words)s::text[]) WITH ORDINALITY AS t(word, n)
+    CROSS JOIN LATERAL (SELECT (ts_lexize('english_stem', t.word))[1] AS stem) s
+    JOIN LATERAL (
+        SELECT w.word, w.documents FROM reports_searchword w
+        WHERE w.word %% s.stem AND w.documents > 0
+          AND similarity(w.word, s.stem) >= %(similarity)s
+          AND (length(t.word) >= %(min_fuzzy)s OR w.word = s.stem)
+        ORDER BY similarity(w.word, s.stem) DESC, w.word
+        LIMIT %(similar_words)s
+    ) near ON true
+    WHERE %(worth_fuzzy)s AND (SELECT count(*) FROM exact_found) < %(few)s
+),
+corrected AS (
+    -- Any similar word of each query word, every query word that has some: as common as
+    -- its rarest group of alternatives, counted together.
+    SELECT to_tsquery('simple', string_agg(alternatives, ' & ' ORDER BY n)) AS q,
+           min(documents)::float8 / (SELECT reports FROM live) >= %(walk_share)s AS walk
+    FROM (
+        -- Archive words are letters only (search_index.add_words): quoting them is safe.
+        SELECT n, '(' || string_agg(quote_literal(word), ' | ') || ')' AS alternatives,
+               sum(documents) AS documents
+        FROM similar_words GROUP BY n
+    ) grouped
+    HAVING count(*) > 0
+),
+similar_found AS (
+    (SELECT e.version_id, e.checked_on, e.published_at,
+            CASE WHEN %(ranked)s THEN ts_rank(%(weights)s::float4[], e.search_vector,
+                                             (SELECT q FROM corrected))
+            END AS rank
+     FROM reports_searchentry e
+     WHERE (SELECT walk FROM corrected)
+       AND ts_match_vq(e.search_vector, (SELECT q FROM corrected))
+       AND {filters}
+     ORDER BY e.checked_on DESC, e.published_at DESC
+     LIMIT %(candidates)s)
+    UNION ALL
+    (SELECT e.version_id, e.checked_on, e.published_at, NULL::real
+     FROM reports_searchentry e
+     WHERE NOT (SELECT walk FROM corrected)
+       AND e.search_vector @@ (SELECT q FROM corrected)
+       AND {filters}
+     ORDER BY e.checked_on + 0 DESC, e.published_at DESC
+     LIMIT %(candidates)s)
+),
+similar_ranked AS (
+    SELECT f.version_id, f.checked_on, f.published_at,
+           CASE WHEN %(ranked)s THEN coalesce(f.rank, (
+               SELECT ts_rank(%(weights)s::float4[], e.search_vector, (SELECT q FROM corrected))
+               FROM reports_searchentry e WHERE e.version_id = f.version_id
+           )) END AS rank
+    FROM (SELECT * FROM similar_found
+          ORDER BY checked_on DESC, published_at DESC, version_id DESC
+          LIMIT %(max_ranked)s) f
+),
+found AS (
+    SELECT version_id, checked_on, published_at, rank, true AS exact
+    FROM exact
+    WHERE NOT EXISTS (SELECT FROM corrected)
+    UNION ALL
+    -- A reader who typed a real word wants it before its neighbours: the exact matches,
+    -- then the newest similar ones (ranked by the corrected query if it finds them too).
+    (SELECT coalesce(x.version_id, s.version_id), coalesce(x.checked_on, s.checked_on),
+            coalesce(x.published_at, s.published_at), coalesce(s.rank, x.rank),
+            x.version_id IS NOT NULL
+     FROM exact x FULL JOIN similar_ranked s ON s.version_id = x.version_id
+     WHERE EXISTS (SELECT FROM corrected)
+     ORDER BY 5 DESC, 2 DESC, 3 DESC, 1 DESC
+     LIMIT %(max_ranked)s)
+),
+numbered AS (
+    SELECT version_id, row_number() OVER (
+        ORDER BY CASE WHEN %(ranked)s THEN exact END DESC,
+                 CASE WHEN %(ranked)s THEN rank END DESC,
+                 checked_on DESC, published_at DESC, version_id DESC
+    ) AS position
+    FROM found
+),
+counted AS (
+    SELECT count(*) AS total,
+           (SELECT count(*) FROM exact_found) > %(max_ranked)s AS capped,
+           count(*) > 0 AND EXISTS (SELECT FROM corrected) AND NOT EXISTS (SELECT FROM exact)
+               AS approximate,
+           (SELECT q::text FROM corrected) AS corrected,
+           coalesce((SELECT walk FROM corrected), (SELECT walk FROM exact_plan)) AS walked,
+           greatest(1, ceil(count(*) / %(per_page)s::numeric))::int AS pages
+    FROM found
+),
+shown_page AS (
+    -- As Django's Paginator.get_page: a page out of range shows the last.
+    SELECT CASE WHEN %(page)s BETWEEN 1 AND pages THEN %(page)s ELSE pages END AS number
+    FROM counted
+),
+shown AS (
+    SELECT n.version_id, n.position
+    FROM numbered n, shown_page p
+    WHERE n.position > (p.number - 1) * %(per_page)s AND n.position <= p.number * %(per_page)s
+),
+marked AS (
+    SELECT coalesce((SELECT q FROM corrected), websearch_to_tsquery('english', %(text)s)) AS q
+)
+-- Totals on every row, and one row without a hit when nothing is shown.
+SELECT c.total, c.capped, c.approximate, c.corrected, c.walked, p.number,
+       s.version_id, v.slug, e.claim, e.checked_on, d.name, d.slug,
+       ts_headline('english', e.claim, m.q, %(claim_options)s),
+       ts_headline('english', left(e.excerpt, %(excerpt)s), m.q, %(snippet_options)s),
+       v.summary_text,
+       (SELECT json_agg(json_build_array(t.name, t.slug))
+        FROM reports_publishedversion_topics pt JOIN reports_topic t ON t.id = pt.topic_id
+        WHERE pt.publishedversion_id = s.version_id)
+FROM counted c CROSS JOIN shown_page p CROSS JOIN marked m
+LEFT JOIN (
+    shown s
+    JOIN reports_searchentry e ON e.version_id = s.version_id
+    -- The versions table for the rows shown only, by primary key: their address and summary.
+    JOIN reports_publishedversion v ON v.id = s.version_id
+    JOIN reports_verdict d ON d.id = e.verdict_id
+) ON true
+ORDER BY s.position
+"""

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Q
 from django.http import QueryDict
 from django.urls import reverse
@@ -67,37 +67,58 @@ class Choices:
 
     @classmethod
     def load(cls, *, verdicts: bool = True, topics: bool = True) -> Choices:
-        """The rating scale, the topics and years with live reports (a query each)."""
-        return cls(
-            verdicts=list(Verdict.objects.only("name", "slug")) if verdicts else [],
-            topics=list(Topic.objects.live().only("name", "slug")) if topics else [],
-            years=_years_checked(),
-        )
-
-
-def _years_checked() -> list[int]:
-    """The years of live reports' checked-on dates, newest first."""
-    if connection.vendor != "postgresql":
-        return [d.year for d in PublishedVersion.objects.live().dates("checked_on", "year", "DESC")]
-    # DISTINCT over the dates reads every live version; this reads the live_version_order
-    # index once per year instead (a "skip scan", which PostgreSQL does not do by itself).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH RECURSIVE year_of(day) AS (
-                (SELECT checked_on FROM reports_publishedversion
-                 WHERE is_live AND checked_on IS NOT NULL
-                 ORDER BY checked_on DESC LIMIT 1)
-                UNION ALL
-                SELECT (SELECT checked_on FROM reports_publishedversion
-                        WHERE is_live AND checked_on < date_trunc('year', year_of.day)
-                        ORDER BY checked_on DESC LIMIT 1)
-                FROM year_of WHERE year_of.day IS NOT NULL
+        """The rating scale, the topics and years with live reports: one query on
+        PostgreSQL (every list and search page needs them when they are not cached)."""
+        if connection.vendor != "postgresql":
+            return cls(
+                verdicts=list(Verdict.objects.only("name", "slug")) if verdicts else [],
+                topics=list(Topic.objects.live().only("name", "slug")) if topics else [],
+                years=[
+                    d.year
+                    for d in PublishedVersion.objects.live().dates("checked_on", "year", "DESC")
+                ],
             )
-            SELECT extract(year FROM day)::int FROM year_of WHERE day IS NOT NULL
-            """
+        with connections[router.db_for_read(PublishedVersion)].cursor() as cursor:
+            cursor.execute(_CHOICES_SQL, {"verdicts": verdicts, "topics": topics})
+            verdict_rows, topic_rows, years = cursor.fetchone()
+        fields = ["id", "name", "slug"]
+        return cls(
+            # As .only("name", "slug") reads them: another field is read when first used.
+            verdicts=[Verdict.from_db(None, fields, row) for row in verdict_rows or []],
+            topics=[Topic.from_db(None, fields, row) for row in topic_rows or []],
+            years=years,
         )
-        return [year for (year,) in cursor.fetchall()]
+
+
+# The years: DISTINCT over the dates reads every live version; the recursive query reads
+# the live_version_order index once per year instead (a "skip scan", which PostgreSQL does
+# not do by itself). The topics: as Topic.objects.live(), a subquery with LIMIT 1 (an
+# EXISTS reads every version of each topic), written here to save compiling it.
+_CHOICES_SQL = """
+    WITH RECURSIVE year_of(day) AS (
+        (SELECT checked_on FROM reports_publishedversion
+         WHERE is_live AND checked_on IS NOT NULL
+         ORDER BY checked_on DESC LIMIT 1)
+        UNION ALL
+        SELECT (SELECT checked_on FROM reports_publishedversion
+                WHERE is_live AND checked_on < date_trunc('year', year_of.day)
+                ORDER BY checked_on DESC LIMIT 1)
+        FROM year_of WHERE year_of.day IS NOT NULL
+    )
+    SELECT
+        CASE WHEN %(verdicts)s THEN (
+            SELECT json_agg(json_build_array(id, name, slug) ORDER BY "order", name)
+            FROM reports_verdict
+        ) END,
+        CASE WHEN %(topics)s THEN (
+            SELECT json_agg(json_build_array(t.id, t.name, t.slug) ORDER BY t.name)
+            FROM reports_topic t
+            WHERE (SELECT pt.topic_id FROM reports_publishedversion_topics pt
+                   JOIN reports_publishedversion v ON v.id = pt.publishedversion_id
+                   WHERE v.is_live AND pt.topic_id = t.id LIMIT 1) IS NOT NULL
+        ) END,
+        ARRAY(SELECT extract(year FROM day)::int FROM year_of WHERE day IS NOT NULL)
+"""
 
 
 @dataclass(frozen=True)
@@ -191,20 +212,28 @@ def filtered(filters: Filters, *, today: datetime.date | None = None):
         versions = versions.filter(verdict=filters.verdict)
     if filters.topic:
         versions = versions.filter(topics=filters.topic)
-    dates = _dates(filters.period, today)
-    return versions if dates is None else versions.filter(dates)
+    since, until = _dates(filters.period, today)
+    if since:
+        versions = versions.filter(checked_on__gte=since)
+    if until:
+        versions = versions.filter(checked_on__lte=until)
+    return versions
 
 
-def _dates(period: str, today: datetime.date | None = None) -> Q | None:
-    """The checked-on dates of `period` ("", a key of PERIODS or a year), as a condition."""
+def _dates(
+    period: str, today: datetime.date | None = None
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """The first and last checked-on dates of `period` ("", a key of PERIODS or a year);
+    None where it is open."""
     if not period:
-        return None
+        return None, None
     today = today or timezone.localdate()
     if period == "month":
-        return Q(checked_on__gte=_months_before(today, 1))
+        return _months_before(today, 1), None
     if period == "year":
-        return Q(checked_on__gte=_months_before(today, 12))
-    return Q(checked_on__year=int(period))
+        return _months_before(today, 12), None
+    year = int(period)
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
 
 
 def _months_before(day: datetime.date, months: int) -> datetime.date:
@@ -232,17 +261,16 @@ def find(filters: Filters, *, page_number=None, per_page: int | None = None) -> 
 
     A search's results each carry `snippet`, the text around the match, and `marked_claim`,
     with the matched words in <mark>, escaped. Queries: the count and the page; on
-    PostgreSQL a search's ranked ids and the page with its highlights (and, when few reports
-    match, the similar words and the corrected search).
+    PostgreSQL a search is one (fulltext.search_page), its hits the page's rows.
     """
     per_page = per_page or settings.FACTUALLY_REPORTS_PER_PAGE
+    if filters.q and connection.vendor == "postgresql":
+        return _postgres_search(filters, per_page=per_page, page_number=page_number)
     versions = (
         filtered(filters).select_related("verdict").defer("content", "body_html", "body_text")
     )
     if not filters.q:
         return newest_first(versions, page_number=page_number, per_page=per_page)
-    if connection.vendor == "postgresql":
-        return _postgres_search(versions, filters, per_page=per_page, page_number=page_number)
     terms = _terms(filters.q)
     if not terms:  # punctuation only
         versions = versions.none()
@@ -272,20 +300,40 @@ def newest_first(versions, *, page_number=None, per_page: int | None = None) -> 
     return Results(paginator.get_page(page_number), listed, capped_at=capped_at)
 
 
-def _postgres_search(versions, filters: Filters, *, per_page: int, page_number) -> Results:
-    """The page of a search over the search table, its versions read for that page only."""
-    entries = fulltext.entries_matching(
-        verdict=filters.verdict, topic=filters.topic, dates=_dates(filters.period)
+def _postgres_search(filters: Filters, *, per_page: int, page_number) -> Results:
+    """The page of a search over the search table: one statement (fulltext.search_page)."""
+    since, until = _dates(filters.period)
+    found = fulltext.search_page(
+        filters.q,
+        ranked=filters.ranked,
+        page_number=_page_number(page_number),
+        per_page=per_page,
+        start=START,
+        stop=STOP,
+        verdict_id=filters.verdict.pk if filters.verdict else None,
+        topic_id=filters.topic.pk if filters.topic else None,
+        since=since,
+        until=until,
     )
-    found = fulltext.search(filters.q, entries, ranked=filters.ranked)
-    page = Paginator(found.ids, per_page).get_page(page_number)
-    marked = fulltext.headline_annotations(found.query, start=START, stop=STOP)
-    # The page's versions and their highlights in one query.
-    shown = versions.annotate(**marked).in_bulk(list(page.object_list))
-    page.object_list = [shown[pk] for pk in page.object_list if pk in shown]
+    paginator = _CountedPaginator([], per_page, count=found.count)
+    page = Page(found.hits, found.number, paginator)
     _add_headlines(page)
     capped_at = fulltext.MAX_RANKED if found.capped else None
-    return Results(page, len(found.ids), approximate=found.approximate, capped_at=capped_at)
+    return Results(page, found.count, approximate=found.approximate, capped_at=capped_at)
+
+
+# Page numbers past this are out of range whatever the search (it lists MAX_RANKED at most).
+_LAST_PAGE_ASKED = 1_000_000
+
+
+def _page_number(number) -> int:
+    """The page asked for as `Paginator.get_page` reads it: 1 if it is not a whole number,
+    0 (meaning the last page) if it is below 1; bounded, as the database takes it."""
+    try:
+        asked = int(number)
+    except (TypeError, ValueError):
+        return 1
+    return asked if 1 <= asked <= _LAST_PAGE_ASKED else 0
 
 
 class _CountedPaginator(Paginator):
@@ -323,7 +371,7 @@ def _terms(text: str) -> list[tuple[str, bool]]:
 
 
 def _add_headlines(page: Page) -> None:
-    """Give each version of `page` (read with fulltext.headline_annotations) its highlighted
+    """Give each hit of `page` (fulltext.Hit, marked by START and STOP) its highlighted
     claim and snippet."""
     for version in page.object_list:
         found = version.snippet or ""
@@ -372,25 +420,30 @@ def highlighted(text: str) -> SafeString:
 _SLUG = "_slug_"
 
 
-def _add_links(versions: list[PublishedVersion]) -> None:
-    """Give each version its `url` and `topic_urls` ((name, url) pairs, by name): a page of
-    twenty cards reversed some sixty addresses, a third of its rendering; this reverses two.
+def _add_links(versions: list[PublishedVersion | fulltext.Hit]) -> None:
+    """Give each version or search hit its `url` and `topic_urls` ((name, url) pairs, by
+    name): a page of twenty cards reversed some sixty addresses, a third of its rendering;
+    this reverses two.
 
-    One query for the topics of the page (a live version's topics are all live): cheaper to
-    build than `with_topic_links`, whose JSON the ORM compiles anew for every page.
+    One query for the topics of a page of versions (a live version's topics are all live):
+    cheaper to build than `with_topic_links`, whose JSON the ORM compiles anew for every
+    page. Search hits come with theirs.
     """
     if not versions:
         return
-    tagged = PublishedVersion.topics.through.objects.filter(
-        publishedversion_id__in=[version.pk for version in versions]
-    ).values_list("publishedversion_id", "topic__name", "topic__slug")
-    topics: dict[int, list[dict]] = {}
-    for pk, name, slug in tagged:
-        topics.setdefault(pk, []).append({"name": name, "slug": slug})
+    unread = [version for version in versions if isinstance(version, PublishedVersion)]
+    if unread:
+        tagged = PublishedVersion.topics.through.objects.filter(
+            publishedversion_id__in=[version.pk for version in unread]
+        ).values_list("publishedversion_id", "topic__name", "topic__slug")
+        topics: dict[int, list[dict]] = {}
+        for pk, name, slug in tagged:
+            topics.setdefault(pk, []).append({"name": name, "slug": slug})
+        for version in unread:
+            version.topics_json = topics.get(version.pk, [])
     report_url = reverse("reports:detail", kwargs={"slug": _SLUG})
     topic_url = reverse("reports:topic", kwargs={"slug": _SLUG})
     for version in versions:
-        version.topics_json = topics.get(version.pk, [])
         version.url = report_url.replace(_SLUG, version.slug)
         version.topic_urls = [
             (topic["name"], topic_url.replace(_SLUG, topic["slug"]))

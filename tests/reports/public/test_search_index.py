@@ -160,8 +160,8 @@ def test_the_corrected_query_names_the_archive_words_similar_to_each_word():
     published("The Eiffel Tower grows in summer.")
     published("Vaccines cause autism.")
 
-    assert fulltext.corrected_words("eifel vacine") == "('eiffel') & ('vaccin')"
-    assert fulltext.corrected_words("xqzvw") is None
+    assert search_page("eifel vacine").corrected == "'eiffel' & 'vaccin'"
+    assert search_page("xqzvw").corrected is None
 
 
 @postgresql_only
@@ -188,10 +188,73 @@ def test_a_search_with_filters_reads_only_the_search_table(client):
 
     assert claims(response) == ["Sugar makes children hyperactive."]
     searches = [query["sql"] for query in queries if "@@" in query["sql"]]
-    assert searches
-    for sql in searches:  # the topics' link table aside, never the wide versions table
-        assert '"reports_searchentry"' in sql
-        assert '"reports_publishedversion"' not in sql
+    assert len(searches) == 1
+    # The wide versions table only by its primary key, for the row shown (its address).
+    scans = plan_scans("sugar", verdict_id=false.pk, topic_id=health.pk)
+    assert [scan for scan in scans if scan[0] == "reports_publishedversion"] == [
+        ("reports_publishedversion", "Index Scan", "reports_publishedversion_pkey", 1)
+    ]
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("query", "params"),
+    [
+        ("bread", {}),  # a word in most reports: the date index walked
+        ("sourdough", {"since": datetime.date(2000, 1, 1)}),  # a rarer one: the GIN index
+        ("sourdugh", {"verdict_id": 1}),  # a typo: the similar words' index, then either
+    ],
+)
+def test_a_search_never_reads_a_whole_table(query, params):
+    """Testing a row's vector is an out-of-line read: every table is read by an index."""
+    for n in range(4):
+        published(f"Bread claim {n}.")
+    published("Sourdough bread claim.")
+    search_index.analyze()
+
+    scans = plan_scans(query, **params)
+
+    assert scans
+    assert not [scan for scan in scans if scan[1] == "Seq Scan"]
+
+
+def search_page(text: str, **options) -> fulltext.SearchPage:
+    return fulltext.search_page(
+        text, ranked=True, page_number=1, per_page=20, start="[", stop="]", **options
+    )
+
+
+def plan_scans(text: str, **options) -> list[tuple[str, str, str | None, int]]:
+    """(table, scan, index, loops) of each table read by the search statement as it ran."""
+    sql, params = fulltext.statement(
+        text, ranked=True, page_number=1, per_page=20, start="[", stop="]", **options
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{fulltext._PLANNED_BY_INDEXES}; EXPLAIN (ANALYZE, FORMAT JSON) {sql}; "
+            f"{fulltext._PLANNED_AS_BEFORE}",
+            params,
+        )
+        cursor.nextset()
+        (plan,) = cursor.fetchone()
+        cursor.nextset()
+    scans = []
+
+    def walk(node):
+        if "Relation Name" in node:
+            scans.append(
+                (
+                    node["Relation Name"],
+                    node["Node Type"],
+                    node.get("Index Name"),
+                    node["Actual Loops"],
+                )
+            )
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return scans
 
 
 @postgresql_only
@@ -200,9 +263,9 @@ def test_a_search_runs_a_bounded_number_of_queries(client, django_assert_max_num
     for n in range(30):
         published(f"Sugar makes children hyperactive {n}.", body="Sugar and more sugar.")
 
-    # The filter choices (3), the search (3 and its savepoint and release), the page, its
-    # topics, the highlights; a typo adds the similar words and a second search (5).
-    with django_assert_max_num_queries(18):
+    # The filter choices, and one statement for the page: its rows, highlights and topics,
+    # the similar words and the corrected search.
+    with django_assert_max_num_queries(2):
         response = client.get("/reports/", {"q": query})
 
     assert response.status_code == 200
@@ -243,17 +306,31 @@ def test_walking_the_date_index_or_sorting_the_matches_lists_the_same(
 
 
 @postgresql_only
-def test_a_corrected_query_is_as_common_as_its_similar_words_together():
-    """A typo's alternatives match if any does: 'sourc' | 'sourela' is as common as 'sourc'
-    (it once counted as rare as 'sourela' and sorted every match of the common word)."""
-    for n in range(4):
+def test_a_corrected_query_is_as_common_as_its_similar_words_together(monkeypatch):
+    """A typo's alternatives match if any does: 'bread' | 'breadth' is as common as both
+    (it once counted as rare as the rarer and sorted every match of the common word)."""
+    monkeypatch.setattr(fulltext, "FEW", 1)
+    for n in range(2):
         published(f"Bread claim {n}.")
-    published("Sourdough claim.")
+        published(f"Breadth claim {n}.")
+    for n in range(6):
+        published(f"Other claim {n}.")
     search_index.analyze()
 
+    typo = search_page("breadh")
+    assert typo.corrected == "'bread' | 'breadth'"
+    assert typo.walked  # 4 of 10 reports
+    assert not search_page("bread").walked  # 2 of 10
+    assert search_page("claim").walked
     with connection.cursor() as cursor:
-        assert fulltext._common([["bread", "sourdough"]])
-        assert not fulltext._common("sourdough bread")
-        assert not fulltext._common([["bread"], ["sourdough"]])
         cursor.execute("SELECT current_setting('enable_seqscan')")
-        assert cursor.fetchone()[0] == "off"
+        assert cursor.fetchone()[0] == "on"  # as before the search
+
+
+@postgresql_only
+def test_the_vector_index_takes_new_entries_at_once_not_into_a_pending_list():
+    """A pending list is read in full by every search until VACUUM merges it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'search_entry_vector'")
+        (options,) = cursor.fetchone()
+    assert "fastupdate=off" in options
