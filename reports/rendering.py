@@ -19,6 +19,7 @@ import django
 from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.signals import setting_changed
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.models import F, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
@@ -203,8 +204,9 @@ _PAGE_SETTINGS = (
     "TIME_ZONE",
     "STATIC_URL",
 )
-# What the reader's page reads, in the order `_fill` takes it.
-_STORED_FIELDS = ("page", "origin", "notice", "outdated_from", "links", "build")
+# What the reader's page reads: the version and build it was rendered for, then what `_fill`
+# takes, in its order.
+_STORED_FIELDS = ("version_id", "build", "page", "origin", "notice", "outdated_from", "links")
 
 
 class PersonalPage(Exception):
@@ -361,14 +363,17 @@ def live_page(request, slug: str) -> str | None:
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, [slug if param == _SLUG else param for param in params])
         row = cursor.fetchone()
-    if row is not None and row[0] and row[-1] == build_fingerprint():
-        return _fill(request, *row[:-1])
-    live = PublishedVersion.objects.live().filter(slug=slug).values_list("pk", flat=True)
-    version_id = next(iter(live.order_by()[:1]), None)
+    if row is not None and row[1] == build_fingerprint() and row[2]:
+        return _fill(request, *row[2:])
+    if row is not None:  # emptied, or rendered by another build
+        version_id = row[0]
+    else:  # not live, or live without a stored page yet
+        live = PublishedVersion.objects.live().filter(slug=slug).values_list("pk", flat=True)
+        version_id = next(iter(live.order_by()[:1]), None)
     fields = store_page(version_id) if version_id is not None else None
     if fields is None:
         return None
-    return _fill(request, *(fields[name] for name in _STORED_FIELDS[:-1]))
+    return _fill(request, *(fields[name] for name in _STORED_FIELDS[2:]))
 
 
 # Stands for the slug in the compiled query (no slug has a NUL).
@@ -424,8 +429,8 @@ def forget_articles(versions: QuerySet[PublishedVersion] | None = None) -> int:
 
 
 def connect_signals() -> None:
-    """Empty the stored articles that show a verdict or topic when it is saved or deleted,
-    or when a version's topics change."""
+    """Empty the stored pages that show a verdict or topic when it is saved or deleted, or
+    when a version's topics change; fingerprint the build again when settings change (tests)."""
     from reports.models import Topic, Verdict
 
     post_save.connect(_verdict_changed, sender=Verdict, dispatch_uid="rendering.verdict.saved")
@@ -436,6 +441,13 @@ def connect_signals() -> None:
     m2m_changed.connect(
         _topics_set, sender=PublishedVersion.topics.through, dispatch_uid="rendering.topics.set"
     )
+    setting_changed.connect(_setting_changed, dispatch_uid="rendering.setting.changed")
+
+
+def _setting_changed(sender, setting, **kwargs) -> None:
+    # Settings change in a running process only in tests: fingerprint the build again.
+    if setting in {*_PAGE_SETTINGS, "STORAGES", "STATIC_ROOT", "TEMPLATES"}:
+        build_fingerprint.cache_clear()
 
 
 def _verdict_changed(sender, instance, **kwargs) -> None:

@@ -20,14 +20,6 @@ from tests.conftest import make_report, make_topic, make_user, publish_now
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fingerprint_of_these_settings():
-    """Each test fingerprints the build under its own settings (the process keeps one)."""
-    rendering.build_fingerprint.cache_clear()
-    yield
-    rendering.build_fingerprint.cache_clear()
-
-
 def get(client, report: Report, **extra):
     response = client.get(f"/reports/{report.slug}/", **extra)
     assert response.status_code == 200
@@ -282,7 +274,7 @@ def test_the_build_fingerprint_follows_the_static_files_manifest(settings, tmp_p
 
     paths["css/site.css"] = "css/site.4567ef01.css"  # a deploy changed the stylesheet
     manifest.write_text(json.dumps({"paths": paths, "version": "1.1"}))
-    rendering.build_fingerprint.cache_clear()
+    rendering.build_fingerprint.cache_clear()  # a new process
 
     assert rendering.build_fingerprint() != before
 
