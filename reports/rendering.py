@@ -204,9 +204,8 @@ _PAGE_SETTINGS = (
     "TIME_ZONE",
     "STATIC_URL",
 )
-# What the reader's page reads: the version and build it was rendered for, then what `_fill`
-# takes, in its order.
-_STORED_FIELDS = ("version_id", "build", "page", "origin", "notice", "outdated_from", "links")
+# What a stored page keeps besides the page and its build, in the order `_fill` takes it.
+_STORED_FIELDS = ("page", "origin", "notice", "outdated_from", "links")
 
 
 class PersonalPage(Exception):
@@ -354,26 +353,25 @@ def store_page(version_id: int) -> dict | None:
     return fields
 
 
-def live_page(request, slug: str) -> str | None:
-    """The page of the report live at `slug` for an anonymous `request`, from its stored
-    page (rendered and stored now if it has none of this build); None if no report is live
-    there, or its page cannot be stored."""
-    alias = router.db_for_read(StoredArticle)
+def live_page(request, slug: str) -> tuple[bool, str | None]:
+    """Whether a report is live at `slug`, and its page for an anonymous `request` from the
+    stored page (rendered and stored now if it has none of this build); None if it cannot
+    be stored (render it in full)."""
+    alias = router.db_for_read(PublishedVersion)
     sql, params = _page_query(alias)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, [slug if param == _SLUG else param for param in params])
         row = cursor.fetchone()
-    if row is not None and row[1] == build_fingerprint() and row[2]:
-        return _fill(request, *row[2:])
-    if row is not None:  # emptied, or rendered by another build
-        version_id = row[0]
-    else:  # not live, or live without a stored page yet
-        live = PublishedVersion.objects.live().filter(slug=slug).values_list("pk", flat=True)
-        version_id = next(iter(live.order_by()[:1]), None)
-    fields = store_page(version_id) if version_id is not None else None
+    if row is None:
+        return False, None
+    version_id, build, page, *varying = row
+    if page and build == build_fingerprint():
+        return True, _fill(request, page, *varying)
+    # None stored yet, emptied, or rendered by another build.
+    fields = store_page(version_id)
     if fields is None:
-        return None
-    return _fill(request, *(fields[name] for name in _STORED_FIELDS[2:]))
+        return True, None
+    return True, _fill(request, *(fields[name] for name in _STORED_FIELDS))
 
 
 # Stands for the slug in the compiled query (no slug has a NUL).
@@ -382,15 +380,15 @@ _SLUG = "\0slug"
 
 @cache
 def _page_query(alias: str) -> tuple[str, tuple]:
-    """The SQL and parameters of the reader's query, compiled once per process: one narrow
-    row, joined to the live version by its slug (no ORDER BY: a live slug is unique). The
-    ORM's building and compiling would cost more than the query itself."""
+    """The SQL and parameters of the reader's query, compiled once per process: the live
+    version at a slug (no ORDER BY: a live slug is unique) and its stored page, if any, in
+    one narrow row. The ORM's building and compiling would cost more than the query."""
     query = (
-        StoredArticle.objects.using(alias)
-        .filter(version__slug=_SLUG, version__is_live=True)
+        PublishedVersion.objects.using(alias)
+        .filter(slug=_SLUG, is_live=True)
         .order_by()
-        .values_list(*_STORED_FIELDS)[:1]
-    )
+        .values_list("pk", *(f"stored_article__{name}" for name in ("build", *_STORED_FIELDS)))
+    )[:1]
     return query.query.get_compiler(alias).as_sql()
 
 

@@ -98,7 +98,9 @@ def report_detail(request, slug):
     # in with what varies (reports/rendering.py), from one narrow query. Staff get it
     # rendered afresh.
     if is_anonymous(request):
-        page = rendering.live_page(request, slug)
+        live, page = rendering.live_page(request, slug)
+        if not live:
+            return _withdrawal_notice(request, slug)
         if page is not None:
             return HttpResponse(page)
     versions = _versions_of_live_report(slug, show=Q(is_live=True))
