@@ -43,6 +43,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
@@ -93,6 +94,12 @@ _unavailable_until = 0.0
 
 def _page_cache():
     return caches[settings.FACTUALLY_PAGE_CACHE]
+
+
+def _keeps_nothing() -> bool:
+    """A page cache that keeps nothing (dummycache://): no counters to read, no page to
+    key, so no validators either; the wrapper only adds its headers."""
+    return isinstance(_page_cache(), DummyCache)
 
 
 def _page_seconds() -> int:
@@ -383,7 +390,7 @@ def public_page(
                 shows=shows(kwargs) if callable(shows) else shows,
             )
             generation = None
-            if request.method == "GET":
+            if request.method == "GET" and not _keeps_nothing():
                 key = _page_key(request, vary)
                 counters = (
                     (SITE_KEY, counter_key(kwargs[own_counter]))

@@ -590,23 +590,33 @@ for _part in (Section, Reference, FollowUpQuestion):
 
 
 class StoredArticle(models.Model):
-    """A live report page's article as rendered from its version alone, so a request adds
-    only what varies (reports/rendering.py, "Stored articles"). Derived, never archived:
-    emptied when curated data it shows changes, rendered again at the next view."""
+    """A live report's whole page as an anonymous reader gets it, rendered once from its
+    version alone, with marks where what varies by request goes (reports/rendering.py,
+    "Stored pages"). Derived, never archived: emptied when curated data it shows changes,
+    rendered again at the next view, or when the build it was rendered with is replaced."""
 
     version = models.OneToOneField(
         PublishedVersion, on_delete=models.CASCADE, primary_key=True, related_name="stored_article"
     )
-    html = models.TextField(blank=True, help_text="The <article>; empty until rendered.")
-    # JSON kept as text: jsonb would reorder the keys of the structured data readers get.
-    data = models.TextField(
-        blank=True, help_text="JSON: the structured data without the address; the questions."
+    page = models.TextField(blank=True, help_text="The HTML document; empty until rendered.")
+    # The address every absolute URL of the page starts with, random per render (so no
+    # report's text can contain it): the request puts its own scheme and host there.
+    origin = models.CharField(max_length=64, blank=True)
+    notice = models.TextField(blank=True, help_text="The notice shown once the check is old.")
+    outdated_from = models.DateField(
+        null=True, blank=True, help_text="The first day the notice shows (re-check period)."
     )
-    # Raised each time the article is emptied: a render begun before is not stored.
+    links = models.TextField(
+        blank=True, help_text="The reports the follow-up questions link to while live: ids, a,b."
+    )
+    build = models.CharField(
+        max_length=64, blank=True, help_text="Fingerprint of the templates, static files, code."
+    )
+    # Raised each time the page is emptied: a render begun before is not stored.
     epoch = models.PositiveIntegerField(default=0)
 
     def __str__(self):
-        return f"article of {self.version_id}"
+        return f"page of {self.version_id}"
 
 
 class PendingInvalidation(models.Model):

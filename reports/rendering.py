@@ -1,26 +1,40 @@
 """Render report content to the HTML readers see: frozen at publishing, live in previews.
 
-A live report page's article is rendered once and stored with its version ("Stored
-articles" below): the request adds only what varies.
+A live report's whole page is rendered once and stored with its version ("Stored pages"
+below): the request adds only what varies.
 """
 
 from __future__ import annotations
 
-import json
+import datetime
+import hashlib
 import logging
+import secrets
+from functools import cache
+from importlib import import_module
 from itertools import pairwise
+from pathlib import Path
 
+import django
+from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.signals import setting_changed
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.models import F, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.csp import LazyNonce
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from reports import citations
 from reports.content import ReportContent
 from reports.models import ChangeKind, PublishedVersion, StoredArticle, recheck_cutoff
+from reports.public import structured_data
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +86,8 @@ def follow_up_questions(version: PublishedVersion) -> list[dict]:
 
 
 def question_links(questions: list[dict]) -> list[dict]:
-    """Frozen follow-up questions (`question`, `answered_by_id`) as `text` and the `url` of
-    the live report answering each, if any (one query if some are answered)."""
+    """Frozen follow-up questions (`question`, `answered_by_id`) as `text`, the report
+    answering each (`answered_by`) and its `url` if it is live (one query if some are answered)."""
     answered = {q["answered_by_id"] for q in questions if q["answered_by_id"]}
     urls = {}
     if answered:
@@ -83,7 +97,11 @@ def question_links(questions: list[dict]) -> list[dict]:
             .filter(report_id__in=answered)
             .values_list("report_id", "slug")
         }
-    return [{"text": q["question"], "url": urls.get(q["answered_by_id"])} for q in questions]
+    return [
+        {"text": q["question"], "answered_by": pk, "url": urls.get(pk)}
+        for q in questions
+        for pk in [q["answered_by_id"]]
+    ]
 
 
 def split_body(body_html: str) -> tuple[SafeString, SafeString]:
@@ -142,41 +160,134 @@ def change_notes(version: PublishedVersion, versions: list[PublishedVersion]) ->
     ]
 
 
-# Stored articles ------------------------------------------------------------------------
+# Stored pages ---------------------------------------------------------------------------
 #
-# The live report page's <article> shows nothing but its version: the frozen claim, content
-# and body, the verdict and topics it was published with, the notes of the versions up to
-# it. So it is rendered once, when the version goes live (reports.workflow), and stored
-# beside it (`StoredArticle`: the HTML, and the data the request needs: the structured data
-# without the address, the frozen follow-up questions). A request adds what varies: the
-# questions' links (they follow other reports' publication), the address in the structured
-# data, the notice of an outdated check. Saving a verdict or topic empties the articles
-# showing it (`forget_articles`); they, and versions that went live without one (generated,
-# imported, published before articles were stored), are rendered at their next view.
-# `manage.py render_articles` renders every live one again, after a change of templates.
+# The live report page shows, to an anonymous reader, nothing but its version: the frozen
+# claim, content and body, the verdict and topics it was published with, the notes of the
+# versions up to it. So the whole HTML document is rendered once, when the version goes live
+# (reports.workflow), and stored beside it (`StoredArticle`), with marks where the few things
+# that vary go; a request fills them with str.replace (`live_page`):
+#
+# - the origin (scheme and host) of every absolute URL (canonical link, og:url, the share
+#   card, the JSON-LD): rendered with a made-up host, random per render, that no report's text
+#   can contain;
+# - the "may be outdated" notice, which depends on the day: stored with the first day it shows;
+# - the follow-up questions' links, which follow other reports' publication: filled from one
+#   narrow query of the live versions answering them, so a link is never stale and nothing
+#   has to empty the pages linking to a report when it goes live or is taken down (a second
+#   query, only for pages whose questions are answered by other reports).
+#
+# The page is read in one query joined to the live version by its slug: a version taken
+# down never serves its page. Saving a verdict or topic empties the pages showing it
+# (`forget_articles`); a page rendered by another build (templates, static files, the code
+# that renders it: `build_fingerprint`) is rendered again at its next view, as are versions
+# that went live without one (generated, imported). `manage.py render_articles` renders every
+# live one again. Signed-in staff get the page rendered afresh (reports.public.views).
 
-# Where the stored article leaves the follow-up questions for the request to fill in
-# (`reports/detail.html` writes it when told `questions_later`).
-QUESTIONS_MARK = "<!-- questions -->"
-# What the report page reads of a live version and its stored article, in one query.
-ARTICLE_PAGE_FIELDS = (
-    "report_id",
-    "number",
-    "slug",
-    "claim",
-    "summary_text",
-    "checked_on",
-    "verdict__name",
-    "stored_article__html",
-    "stored_article__data",
+OUTDATED_MARK = "<!-- outdated -->"
+# Bumped when what builds the page changes in a way the fingerprint cannot see.
+PAGE_DESIGN = 1
+# The code that writes the page (besides its templates): a deploy changing it renders the
+# stored pages again.
+_PAGE_MODULES = (
+    "reports.rendering",
+    "reports.public.sharing",
+    "reports.public.structured_data",
+    "reports.templatetags.metadata",
+    "reports.templatetags.reporting",
 )
+# Settings the page shows or depends on.
+_PAGE_SETTINGS = (
+    "FACTUALLY_SITE_NAME",
+    "FACTUALLY_RECHECK_AFTER_DAYS",
+    "LANGUAGE_CODE",
+    "TIME_ZONE",
+    "STATIC_URL",
+)
+# What a stored page keeps besides the page and its build, in the order `_fill` takes it.
+_STORED_FIELDS = ("page", "origin", "notice", "outdated_from", "links")
 
 
-def render_article(version: PublishedVersion) -> tuple[str, dict]:
-    """The stored article of the live `version` and its data, rendered from the version alone
-    (read as `store_article` reads it); one more query if it has earlier versions."""
-    from reports.public import structured_data
+class PersonalPage(Exception):
+    """The page used something of the request's own (a CSRF token, a CSP nonce): never stored."""
 
+
+def link_marks(report_id: int) -> tuple[str, str]:
+    """Where a stored page opens and closes the link of a question answered by `report_id`."""
+    return f"<!-- link {report_id} -->", f"<!-- /link {report_id} -->"
+
+
+def version_context(request, version: PublishedVersion, versions: list[PublishedVersion]) -> dict:
+    """What `reports/detail.html` needs for `version`, one of the live report's `versions`
+    (newest first; read with `structured_data.with_review_fields` and topic links)."""
+    live = versions[0]
+    context = page_context(version)
+    context.update(
+        # What a reader of this version saw: the notes of the changes made up to it.
+        notes=change_notes(version, versions),
+        live=live,
+        canonical_url=request.build_absolute_uri(live.get_absolute_url()),
+    )
+    if version is not live:
+        successor = next(v for v in versions if v.number == version.number + 1)
+        context.update(
+            is_superseded=True,
+            version_count=len(versions),
+            superseded_at=successor.published_at,
+        )
+    else:
+        context["claim_review"] = structured_data.claim_review(version, request=request)
+    return context
+
+
+@cache
+def build_fingerprint() -> str:
+    """What the stored pages of this build are rendered with: the static files' manifest
+    (hashed names), the project's templates, the code and settings that write the page.
+    Computed once per process; a page stored under another is rendered again."""
+    digest = hashlib.sha256(f"{PAGE_DESIGN} {django.get_version()}".encode())
+    read_manifest = getattr(staticfiles_storage, "read_manifest", None)
+    digest.update((read_manifest() or "").encode() if read_manifest else b"")
+    for name in _PAGE_SETTINGS:
+        digest.update(f"{name}={getattr(settings, name, None)!r}".encode())
+    for module in _PAGE_MODULES:
+        digest.update(Path(import_module(module).__file__).read_bytes())
+    for folder in _template_dirs():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(folder)).encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _template_dirs() -> list[Path]:
+    """The project's own template folders (Django's, and the packages', change with their
+    version, which `requirements.txt` pins)."""
+    base = Path(settings.BASE_DIR).resolve()
+    folders = [Path(folder).resolve() for engine in settings.TEMPLATES for folder in engine["DIRS"]]
+    folders += [Path(app.path) / "templates" for app in apps.get_app_configs()]
+    return [f for f in folders if f.is_dir() and f.is_relative_to(base) and ".venv" not in f.parts]
+
+
+class _ReaderRequest(HttpRequest):
+    """An anonymous reader's GET of `path`, as if asked of `host`: what a stored page is
+    rendered for. Nothing personal: no session, cookie, user or CSRF token."""
+
+    def __init__(self, path: str, host: str):
+        super().__init__()
+        self.method = "GET"
+        self.path = self.path_info = path
+        self._host = host
+        self._csp_nonce = LazyNonce()  # generated only if the page uses it: refused then
+
+    def get_host(self) -> str:
+        return self._host
+
+
+def render_page(version: PublishedVersion) -> dict:
+    """The stored page of the live `version` (read as `store_page` reads it): the fields of
+    its `StoredArticle`. One more query if it has earlier versions, one if it has answered
+    questions. PersonalPage if it used anything of a request's own."""
     versions = [version]
     if version.number > 1:
         versions += (
@@ -186,27 +297,31 @@ def render_article(version: PublishedVersion) -> tuple[str, dict]:
             .order_by("-number")
         )
     version.first_published_at = versions[-1].published_at
-    context = page_context(version) | {
-        "notes": change_notes(version, versions),
-        "live": version,
-        "questions_later": True,
+    request = _ReaderRequest(version.get_absolute_url(), f"o{secrets.token_hex(12)}.invalid")
+    origin = f"{request.scheme}://{request.get_host()}"
+    context = version_context(request, version, versions)
+    context.update(outdated_later=True, links_later=True)
+    page = render_to_string("reports/detail.html", context, request=request)
+    notice = render_to_string("reports/detail.html#outdated", context, request=request)
+    if "CSRF_COOKIE" in request.META or request._csp_nonce:
+        raise PersonalPage(f"The page of version {version.pk} used a CSRF token or CSP nonce.")
+    days = datetime.timedelta(days=settings.FACTUALLY_RECHECK_AFTER_DAYS + 1)
+    answered = {q["answered_by"] for q in context["questions"] if q["answered_by"]}
+    return {
+        "page": page,
+        "origin": origin,
+        "notice": notice,
+        # The day after the last one the check is recent enough (`recheck_cutoff`).
+        "outdated_from": version.checked_on + days if version.checked_on else None,
+        "links": ",".join(str(pk) for pk in sorted(answered)),
+        "build": build_fingerprint(),
     }
-    html = render_to_string("reports/detail.html#article", context)
-    data = {
-        "review": structured_data.review(version),
-        "questions": [
-            {"question": q["question"], "answered_by_id": q["answered_by_id"]}
-            for q in version.content.get("questions", [])
-        ],
-    }
-    return html, data
 
 
-def store_article(version_id: int) -> tuple[str, dict] | None:
-    """Render the article of the live version `version_id` and store it, unless it was
-    emptied meanwhile (a render from older data is then not kept); None if it is not live."""
-    from reports.public import structured_data
-
+def store_page(version_id: int) -> dict | None:
+    """Render the page of the live version `version_id` and store it, unless it was emptied
+    meanwhile (a render from older data is then not kept); its fields, or None if it is not
+    live or cannot be stored (PersonalPage, logged)."""
     # The epoch is read before the version: an emptying that commits between the two
     # raises it, and the render, maybe made from the older data, is not stored.
     try:
@@ -223,61 +338,97 @@ def store_article(version_id: int) -> tuple[str, dict] | None:
     )
     if version is None:
         return None
-    html, data = render_article(version)
+    try:
+        fields = render_page(version)
+    except PersonalPage:
+        logger.exception("Not storing the page of version %s.", version_id)
+        return None
     if stored is not None:
         try:
             with transaction.atomic():
-                StoredArticle.objects.filter(pk=version_id, epoch=stored.epoch).update(
-                    html=html, data=json.dumps(data, ensure_ascii=False)
-                )
+                StoredArticle.objects.filter(pk=version_id, epoch=stored.epoch).update(**fields)
         except DatabaseError:
             # The page is served from this render all the same; the next view stores it.
-            logger.warning("Could not store the article of version %s.", version_id, exc_info=True)
-    return html, data
+            logger.warning("Could not store the page of version %s.", version_id, exc_info=True)
+    return fields
 
 
-def stored_article(version: PublishedVersion) -> tuple[str, dict] | None:
-    """The stored article of the live `version` (read with `ARTICLE_PAGE_FIELDS`) and its
-    data, rendered and stored now if it has none yet; None if it is no longer live."""
-    stored = getattr(version, "stored_article", None)
-    if stored is not None and stored.html:
-        return stored.html, json.loads(stored.data)
-    return store_article(version.pk)
+def live_page(request, slug: str) -> tuple[bool, str | None]:
+    """Whether a report is live at `slug`, and its page for an anonymous `request` from the
+    stored page (rendered and stored now if it has none of this build); None if it cannot
+    be stored (render it in full)."""
+    alias = router.db_for_read(PublishedVersion)
+    sql, params = _page_query(alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [slug if param == _SLUG else param for param in params])
+        row = cursor.fetchone()
+    if row is None:
+        return False, None
+    version_id, build, page, *varying = row
+    if page and build == build_fingerprint():
+        return True, _fill(request, page, *varying)
+    # None stored yet, emptied, or rendered by another build.
+    fields = store_page(version_id)
+    if fields is None:
+        return True, None
+    return True, _fill(request, *(fields[name] for name in _STORED_FIELDS))
+
+
+# Stands for the slug in the compiled query (no slug has a NUL).
+_SLUG = "\0slug"
+
+
+@cache
+def _page_query(alias: str) -> tuple[str, tuple]:
+    """The SQL and parameters of the reader's query, compiled once per process: the live
+    version at a slug (no ORDER BY: a live slug is unique) and its stored page, if any, in
+    one narrow row. The ORM's building and compiling would cost more than the query."""
+    query = (
+        PublishedVersion.objects.using(alias)
+        .filter(slug=_SLUG, is_live=True)
+        .order_by()
+        .values_list("pk", *(f"stored_article__{name}" for name in ("build", *_STORED_FIELDS)))
+    )[:1]
+    return query.query.get_compiler(alias).as_sql()
+
+
+def _fill(request, page: str, origin: str, notice: str, outdated_from, links: str) -> str:
+    """`page` with what varies filled in: this request's origin, the notice if the check is
+    old today, the links of the questions answered by a live report."""
+    page = page.replace(origin, f"{request.scheme}://{request.get_host()}")
+    shown = outdated_from is not None and timezone.localdate() >= outdated_from
+    page = page.replace(OUTDATED_MARK, notice if shown else "", 1)
+    if links:
+        answered = [int(pk) for pk in links.split(",")]
+        live = dict(
+            PublishedVersion.objects.live()
+            .filter(report_id__in=answered)
+            .order_by()
+            .values_list("report_id", "slug")
+        )
+        for report_id in answered:
+            opening, closing = link_marks(report_id)
+            slug = live.get(report_id)
+            if slug is None:
+                page = page.replace(opening, "").replace(closing, "")
+            else:
+                url = escape(reverse("reports:detail", kwargs={"slug": slug}))
+                page = page.replace(opening, f'<a href="{url}">').replace(closing, "</a>")
+    return page
 
 
 def forget_articles(versions: QuerySet[PublishedVersion] | None = None) -> int:
-    """Empty the stored articles of `versions` (default: all), whose curated data changed,
-    so the next view renders them again; a render begun before does not store its result."""
-    articles = StoredArticle.objects.all()
+    """Empty the stored pages of `versions` (default: all), whose curated data changed, so
+    the next view renders them again; a render begun before does not store its result."""
+    pages = StoredArticle.objects.all()
     if versions is not None:
-        articles = articles.filter(version__in=versions.values("pk"))
-    return articles.update(html="", data="", epoch=F("epoch") + 1)
-
-
-def article_context(request, version: PublishedVersion, html: str, data: dict) -> dict:
-    """What `reports/detail.html` needs to show the live `version` from its stored article."""
-    from reports.public import structured_data
-
-    questions = question_links(data.get("questions", []))
-    shown = ""
-    if questions:
-        shown = render_to_string("reports/detail.html#questions", {"questions": questions})
-    url = version.get_absolute_url()
-    return {
-        "version": version,
-        "live": version,
-        # Rendered by our own template from the frozen version (`render_article`).
-        "article_html": mark_safe(html.replace(QUESTIONS_MARK, shown, 1)),  # noqa: S308
-        "is_outdated": version.checked_on < recheck_cutoff(),
-        "recheck_after_days": settings.FACTUALLY_RECHECK_AFTER_DAYS,
-        "canonical_url": request.build_absolute_uri(url),
-        "claim_review": structured_data.addressed(data["review"], url=url, request=request),
-    }
+        pages = pages.filter(version__in=versions.values("pk"))
+    return pages.update(page="", epoch=F("epoch") + 1)
 
 
 def connect_signals() -> None:
-    """Empty the stored articles that show a verdict or topic when it is saved or deleted,
-    or when a version's topics change."""
+    """Empty the stored pages that show a verdict or topic when it is saved or deleted, or
+    when a version's topics change; fingerprint the build again when settings change (tests)."""
     from reports.models import Topic, Verdict
 
     post_save.connect(_verdict_changed, sender=Verdict, dispatch_uid="rendering.verdict.saved")
@@ -288,6 +439,13 @@ def connect_signals() -> None:
     m2m_changed.connect(
         _topics_set, sender=PublishedVersion.topics.through, dispatch_uid="rendering.topics.set"
     )
+    setting_changed.connect(_setting_changed, dispatch_uid="rendering.setting.changed")
+
+
+def _setting_changed(sender, setting, **kwargs) -> None:
+    # Settings change in a running process only in tests: fingerprint the build again.
+    if setting in {*_PAGE_SETTINGS, "STORAGES", "STATIC_ROOT", "TEMPLATES"}:
+        build_fingerprint.cache_clear()
 
 
 def _verdict_changed(sender, instance, **kwargs) -> None:

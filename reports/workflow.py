@@ -370,11 +370,11 @@ def _go_live(report: Report, *, by, note: str, kind: str) -> PublishedVersion:
     version.sources.set(
         {reference.source_id for reference in report.references.all() if reference.source_id}
     )
-    # Rendered once, now, from the version alone: what readers are shown (reports.rendering).
+    # Rendered once, now, from the version alone: the page readers get (reports.rendering).
     # A page that cannot be rendered must not stop a publication: its first view tries again.
     try:
         with transaction.atomic():
-            rendering.store_article(version.pk)
+            rendering.store_page(version.pk)
     except Exception:
         logger.exception("Could not render the article of %s at publishing.", version)
     _move(

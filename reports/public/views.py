@@ -7,18 +7,18 @@ shared page cache for anonymous readers, made stale at once by every publication
 from __future__ import annotations
 
 from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, Subquery, TextField, When
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from factually.pagecache import public_page
+from factually.pagecache import is_anonymous, public_page
 from reports import caching, rendering
 from reports.formats import exporting
 from reports.models import PublishedVersion, Topic, Verdict
 from reports.public import search, structured_data
-from reports.rendering import change_entries, change_notes, page_context
+from reports.rendering import change_entries
 
 
 @require_GET
@@ -94,23 +94,19 @@ def _report_list(request, *, heading: str, description: str, **options):
 @public_page(own_counter="slug")
 def report_detail(request, slug):
     """The live version of a report with its change notes, or the notice of its withdrawal."""
-    # The most read page of the site: one narrow query for the live version and its stored
-    # article (reports/rendering.py), which holds all of the page but what varies.
-    # A live slug is unique: no ORDER BY for the database and the ORM to work out.
-    live = next(
-        iter(
-            PublishedVersion.objects.live()
-            .select_related("verdict", "stored_article")
-            .only(*rendering.ARTICLE_PAGE_FIELDS)
-            .filter(slug=slug)
-            .order_by()[:1]
-        ),
-        None,
-    )
-    stored = rendering.stored_article(live) if live is not None else None
-    if stored is None:
+    # The most read page of the site: a reader gets the page stored at publishing, filled
+    # in with what varies (reports/rendering.py), from one narrow query. Staff get it
+    # rendered afresh.
+    if is_anonymous(request):
+        live, page = rendering.live_page(request, slug)
+        if not live:
+            return _withdrawal_notice(request, slug)
+        if page is not None:
+            return HttpResponse(page)
+    versions = _versions_of_live_report(slug, show=Q(is_live=True))
+    if not versions:
         return _withdrawal_notice(request, slug)
-    context = rendering.article_context(request, live, *stored)
+    context = rendering.version_context(request, versions[0], versions)
     return render(request, "reports/detail.html", context)
 
 
@@ -135,7 +131,8 @@ def report_version(request, slug, number):
     if version.is_live:
         # One address for the current text. Not permanent: this number is superseded later.
         return redirect(version)
-    return render(request, "reports/detail.html", _version_context(request, version, versions))
+    context = rendering.version_context(request, version, versions)
+    return render(request, "reports/detail.html", context)
 
 
 @require_GET
@@ -201,28 +198,6 @@ def _versions_of_live_report(slug: str, *, show: Q | None = None) -> list[Publis
             version.body_html = version.shown_body
             version.content = version.shown_content
     return versions
-
-
-def _version_context(request, version: PublishedVersion, versions: list[PublishedVersion]):
-    """What `reports/detail.html` needs for `version`, one of the live report's `versions`."""
-    live = versions[0]
-    context = page_context(version)
-    context.update(
-        # What a reader of this version saw: the notes of the changes made up to it.
-        notes=change_notes(version, versions),
-        live=live,
-        canonical_url=request.build_absolute_uri(live.get_absolute_url()),
-    )
-    if version is not live:
-        successor = next(v for v in versions if v.number == version.number + 1)
-        context.update(
-            is_superseded=True,
-            version_count=len(versions),
-            superseded_at=successor.published_at,
-        )
-    else:
-        context["claim_review"] = structured_data.claim_review(version, request=request)
-    return context
 
 
 def _withdrawal_notice(request, slug: str):

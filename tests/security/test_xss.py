@@ -450,7 +450,7 @@ AUTOESCAPE_OFF = {
 MARK_SAFE = {
     "reports/citations.py": 1,  # nh3's output, from its allow-list of tags and attributes
     # the body frozen at publishing from citations.render, and the article stored with it
-    "reports/rendering.py": 3,
+    "reports/rendering.py": 2,
     "reports/newsroom/highlighting.py": 1,  # uncited highlights, built from escaped text
     "reports/newsroom/changes.py": 2,  # diffs, built from escaped text
     "reports/public/structured_data.py": 1,  # JSON-LD with <, > and & escaped
