@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0020_stored_articles'),
+        ('reports', '0021_search_vector_index_without_pending_list'),
     ]
 
     operations = [
