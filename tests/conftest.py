@@ -28,6 +28,22 @@ _sequence = itertools.count(1)
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 
+# Redis databases the tests that flush one may use: 0-3 are the README's and the benchmark's.
+# Each pytest-xdist worker (PYTEST_XDIST_WORKER=gw0, gw1, ...) gets its own, so one worker's
+# flush never empties what another's test is reading.
+_REDIS_TEST_DATABASES = range(15, 3, -1)
+
+
+def redis_test_url(slot: int) -> str:
+    """A Redis URL on the local server for the tests' own `slot` (0, 1, ...), one database a
+    (worker, slot) pair; slot 0 of the only or first worker is database 15, as before xdist."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    per_worker = 3  # slots: 0 the feedback and fault tests, 1 the cache tests, 2 scale-out
+    index = worker * per_worker + slot
+    if slot >= per_worker or index >= len(_REDIS_TEST_DATABASES):
+        raise RuntimeError(f"No Redis test database for worker gw{worker}, slot {slot}")
+    return f"redis://127.0.0.1:6379/{_REDIS_TEST_DATABASES[index]}"
+
 
 @pytest.fixture(autouse=True)
 def _page_cache_never_failed():

@@ -11,7 +11,8 @@ load balancer that sends requests anywhere: what one server did, the other must 
   over A and B, and the 6th is refused on either.
 
 The servers run `tests.scale_out_settings` against the pytest test database, with
-CACHE_URL=redis://127.0.0.1:6379/13 (flushed before and after each test). Requests carry
+CACHE_URL=redis://127.0.0.1:6379/13, or a database of its own per xdist worker
+(tests.conftest.redis_test_url; flushed before and after each test). Requests carry
 `X-Forwarded-Proto: https`, as from the TLS-terminating load balancer of README "Deployment",
 so the production cookie and CSRF rules apply. SQLite cannot be shared by two servers: the
 tests are skipped on it.
@@ -37,10 +38,10 @@ from django.db import connection
 
 from reports import roles, workflow
 from reports.public import feedback
-from tests.conftest import make_report, make_user, publish_now, shown_approval
+from tests.conftest import make_report, make_user, publish_now, redis_test_url, shown_approval
 
 PROJECT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = redis_test_url(2)  # database 13 on the only or first xdist worker
 PASSWORD = "correct horse battery"
 START_TIMEOUT = 40  # seconds for a server to answer, on a busy machine
 

@@ -21,9 +21,16 @@ from factually import pagecache
 from reports import caching, workflow
 from reports.models import ChangeKind, FollowUpQuestion, Report, Topic, Verdict
 from sources import merging, retiring
-from tests.conftest import make_report, make_source, make_topic, publish_now, stored_pages
+from tests.conftest import (
+    make_report,
+    make_source,
+    make_topic,
+    publish_now,
+    redis_test_url,
+    stored_pages,
+)
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = redis_test_url(1)  # database 14 on the only or first xdist worker
 TOLERANT = "factually.cache.TolerantRedisCache"  # what settings make of a redis:// CACHE_URL
 
 pytestmark = pytest.mark.usefixtures("page_cache")  # tests/conftest.py: the cache on
@@ -591,8 +598,8 @@ DEAD_REDIS = "redis://127.0.0.1:1/14"  # nothing listens on port 1: refused at o
 
 @pytest.fixture
 def redis_that_fails_on_demand(two_servers_on_redis):
-    """The page cache on Redis (DB 14), and `failing()`: the cache refuses every command in
-    the block, as when Redis is down or unreachable from this server at that moment."""
+    """The page cache on the tests' Redis database, and `failing()`: the cache refuses every
+    command in the block, as when Redis is down or unreachable from this server at that moment."""
     settings = two_servers_on_redis
     settings.CACHES = {
         **settings.CACHES,
