@@ -8,6 +8,7 @@ import itertools
 import os
 import pickle
 import threading
+import uuid
 
 import hypothesis
 import pytest
@@ -28,21 +29,24 @@ _sequence = itertools.count(1)
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 
-# Redis databases the tests that flush one may use: 0-3 are the README's and the benchmark's.
-# Each pytest-xdist worker (PYTEST_XDIST_WORKER=gw0, gw1, ...) gets its own, so one worker's
-# flush never empties what another's test is reading.
-_REDIS_TEST_DATABASES = range(15, 3, -1)
+
+def redis_test_prefix() -> str:
+    """A cache key prefix of one test's own: tests on the shared Redis (other xdist workers,
+    other suites on the machine) never see, or clear, each other's keys."""
+    return f"factually-test-{uuid.uuid4().hex}"
 
 
-def redis_test_url(slot: int) -> str:
-    """A Redis URL on the local server for the tests' own `slot` (0, 1, ...), one database a
-    (worker, slot) pair; slot 0 of the only or first worker is database 15, as before xdist."""
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    per_worker = 3  # slots: 0 the feedback and fault tests, 1 the cache tests, 2 scale-out
-    index = worker * per_worker + slot
-    if slot >= per_worker or index >= len(_REDIS_TEST_DATABASES):
-        raise RuntimeError(f"No Redis test database for worker gw{worker}, slot {slot}")
-    return f"redis://127.0.0.1:6379/{_REDIS_TEST_DATABASES[index]}"
+def delete_redis_keys(url: str, prefix: str) -> None:
+    """Delete the keys under `prefix` in the Redis database at `url` (a clear() would flush
+    the whole database, other runs' keys with it)."""
+    import redis
+
+    raw = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        for key in raw.scan_iter(f"{prefix}:*"):
+            raw.delete(key)
+    finally:
+        raw.close()
 
 
 @pytest.fixture(autouse=True)

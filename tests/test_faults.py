@@ -35,7 +35,7 @@ from django.urls import include, path
 from factually import cache as tolerant_cache
 from factually import health
 from reports.models import ReaderMessage
-from tests.conftest import make_report, make_user, publish_now, redis_test_url
+from tests.conftest import make_report, make_user, publish_now
 
 FRIENDLY = "We’ll be back in a moment"
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -357,7 +357,7 @@ def test_the_tolerant_backend_is_a_plain_redis_cache_while_redis_is_up():
     except OSError:
         pytest.skip("no Redis at 127.0.0.1:6379")
     backend = tolerant_cache.TolerantRedisCache(
-        redis_test_url(0), {"KEY_PREFIX": f"factually-test-{os.getpid()}"}
+        "redis://127.0.0.1:6379/15", {"KEY_PREFIX": f"factually-test-{os.getpid()}"}
     )
     try:
         backend.set("key", {"a": 1}, 30)

@@ -22,15 +22,16 @@ from reports import caching, workflow
 from reports.models import ChangeKind, FollowUpQuestion, Report, Topic, Verdict
 from sources import merging, retiring
 from tests.conftest import (
+    delete_redis_keys,
     make_report,
     make_source,
     make_topic,
     publish_now,
-    redis_test_url,
+    redis_test_prefix,
     stored_pages,
 )
 
-REDIS_URL = redis_test_url(1)  # database 14 on the only or first xdist worker
+REDIS_URL = "redis://127.0.0.1:6379/14"
 TOLERANT = "factually.cache.TolerantRedisCache"  # what settings make of a redis:// CACHE_URL
 
 pytestmark = pytest.mark.usefixtures("page_cache")  # tests/conftest.py: the cache on
@@ -485,11 +486,15 @@ def two_servers_on_redis(settings):
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
     except redis.exceptions.RedisError as error:
         pytest.skip(f"Redis is not reachable at {REDIS_URL} ({error}): start it to run this.")
-    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    prefix = redis_test_prefix()
+    backend = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": prefix,
+    }
     settings.CACHES = {"default": backend, "first": dict(backend), "second": dict(backend)}
-    caches["first"].clear()
     yield settings
-    caches["first"].clear()
+    delete_redis_keys(REDIS_URL, prefix)
 
 
 def test_on_redis_a_publication_on_one_server_reaches_the_other(two_servers_on_redis, live, commit):
@@ -603,10 +608,9 @@ def redis_that_fails_on_demand(two_servers_on_redis):
     settings = two_servers_on_redis
     settings.CACHES = {
         **settings.CACHES,
-        "default": {"BACKEND": TOLERANT, "LOCATION": REDIS_URL},
+        "default": {**settings.CACHES["first"], "BACKEND": TOLERANT},
         "dead": {"BACKEND": TOLERANT, "LOCATION": DEAD_REDIS},
     }
-    caches["default"].clear()
 
     @contextmanager
     def failing():
@@ -616,8 +620,7 @@ def redis_that_fails_on_demand(two_servers_on_redis):
         finally:
             settings.FACTUALLY_PAGE_CACHE = "default"
 
-    yield failing
-    caches["default"].clear()
+    return failing
 
 
 def cached_twice(client, url: str) -> None:

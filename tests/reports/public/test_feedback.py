@@ -14,7 +14,7 @@ from django.urls import reverse
 from reports import roles, workflow
 from reports.models import ReaderMessage
 from reports.public import feedback
-from tests.conftest import make_report, make_user, publish_now, redis_test_url
+from tests.conftest import make_report, make_user, publish_now
 
 pytestmark = pytest.mark.django_db
 
@@ -439,13 +439,13 @@ def test_an_unreachable_cache_does_not_break_the_forms(client, settings):
     assert ReaderMessage.objects.count() == 1
 
 
-REDIS_URL = redis_test_url(0)  # database 15 on the only or first xdist worker
+REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture
 def redis_cache(settings):
-    """Django's own RedisCache on the local Redis (the tests' database), under a prefix of its
-    own so concurrent runs do not meet; skipped, with the reason, when Redis is not there."""
+    """Django's own RedisCache on the local Redis (database 15), under a prefix of its own so
+    concurrent runs do not meet; skipped, with the reason, when Redis is not there."""
     redis = pytest.importorskip("redis", reason="the redis package is not installed")
     raw = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
