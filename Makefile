@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 # Tests run against PostgreSQL unless DATABASE_URL says otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/factually
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist), whole test files to a worker, so that a file's
+# module-wide fixtures (app servers, a built world) and the browser tests' one Chromium start
+# once per worker, not per test. PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= auto
 # Browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
 CHROMIUM := /usr/bin/chromium
 
@@ -52,7 +56,8 @@ run: setup
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: setup browser
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m pytest \
+		-n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The benchmark (README, "Performance"): BENCH_REPORTS=100000 BENCH_DURATION=300 for the full figure.
 bench: setup

@@ -8,6 +8,7 @@ import itertools
 import os
 import pickle
 import threading
+import uuid
 
 import hypothesis
 import pytest
@@ -27,6 +28,25 @@ hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatabl
 _sequence = itertools.count(1)
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
+def redis_test_prefix() -> str:
+    """A cache key prefix of one test's own: tests on the shared Redis (other xdist workers,
+    other suites on the machine) never see, or clear, each other's keys."""
+    return f"factually-test-{uuid.uuid4().hex}"
+
+
+def delete_redis_keys(url: str, prefix: str) -> None:
+    """Delete the keys under `prefix` in the Redis database at `url` (a clear() would flush
+    the whole database, other runs' keys with it)."""
+    import redis
+
+    raw = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        for key in raw.scan_iter(f"{prefix}:*"):
+            raw.delete(key)
+    finally:
+        raw.close()
 
 
 @pytest.fixture(autouse=True)
@@ -271,3 +291,60 @@ def serving(server):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# Transactional tests and pytest-xdist ------------------------------------------------------
+
+
+def _empties_the_database(item) -> bool:
+    """Whether `item` runs as a TransactionTestCase, which empties every table as it ends."""
+    if item is None:
+        return False
+    from pytest_django.plugin import validate_django_db
+
+    marker = item.get_closest_marker("django_db")
+    transactional, reset_sequences, *_ = validate_django_db(marker) if marker else (False, False)
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        transactional or reset_sequences or {"transactional_db", "live_server"} & set(fixtures)
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put the migrations' data (verdicts, groups, content types, ...) back after a
+    transactional test that an ordinary test follows.
+
+    A transactional test ends with every table emptied; the next transactional test loads the
+    data back as it starts, and pytest-django runs those tests after all others for that
+    reason. pytest-xdist's --dist loadfile hands a worker whole files in its own order, so an
+    ordinary test may come next: without this, it met empty tables (content type ids in
+    Django's cache that no longer exist, no verdicts).
+    """
+    result = yield
+    if _empties_the_database(item) and nextitem and not _empties_the_database(nextitem):
+        _reload_migrated_data(item.config)
+    return result
+
+
+def _reload_migrated_data(config) -> None:
+    from django.core.management import call_command
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with config.stash[blocking_manager_key].unblock():
+        for alias in connections:
+            connection = connections[alias]
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if connection.settings_dict.get("TEST", {}).get("MIRROR") or contents is None:
+                continue
+            # As TransactionTestCase's own teardown and set-up do.
+            call_command(
+                "flush",
+                database=alias,
+                interactive=False,
+                verbosity=0,
+                reset_sequences=False,
+                inhibit_post_migrate=True,
+            )
+            connection.creation.deserialize_db_from_string(contents)

@@ -11,7 +11,8 @@ load balancer that sends requests anywhere: what one server did, the other must 
   over A and B, and the 6th is refused on either.
 
 The servers run `tests.scale_out_settings` against the pytest test database, with
-CACHE_URL=redis://127.0.0.1:6379/13 (flushed before and after each test). Requests carry
+CACHE_URL=redis://127.0.0.1:6379/13 under a key prefix of the module's own (its keys deleted
+before and after each test; other suites and xdist workers keep theirs). Requests carry
 `X-Forwarded-Proto: https`, as from the TLS-terminating load balancer of README "Deployment",
 so the production cookie and CSRF rules apply. SQLite cannot be shared by two servers: the
 tests are skipped on it.
@@ -37,10 +38,19 @@ from django.db import connection
 
 from reports import roles, workflow
 from reports.public import feedback
-from tests.conftest import make_report, make_user, publish_now, shown_approval
+from tests.conftest import (
+    delete_redis_keys,
+    make_report,
+    make_user,
+    publish_now,
+    redis_test_prefix,
+    shown_approval,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/13"
+# The servers' cache key prefix (tests/scale_out_settings.py), one per test process.
+CACHE_PREFIX = redis_test_prefix()
 PASSWORD = "correct horse battery"
 START_TIMEOUT = 40  # seconds for a server to answer, on a busy machine
 
@@ -129,11 +139,12 @@ def _database_url() -> str:
     return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
 
 
-def _flush_redis() -> None:
+def _delete_cache_keys() -> None:
     import redis
 
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        delete_redis_keys(REDIS_URL, CACHE_PREFIX)
     except redis.RedisError as error:
         pytest.fail(f"These tests need Redis at {REDIS_URL}: {error}", pytrace=False)
 
@@ -146,7 +157,7 @@ def servers(django_db_setup, tmp_path_factory):
             "Two app servers need a database server to share: SQLite (the embedded default) "
             "is a file inside one server. Run with DATABASE_URL=postgres://…"
         )
-    _flush_redis()
+    _delete_cache_keys()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -161,6 +172,7 @@ def servers(django_db_setup, tmp_path_factory):
         DATABASE_URL=_database_url(),
         CONN_MAX_AGE="0",
         CACHE_URL=REDIS_URL,
+        FACTUALLY_TEST_CACHE_PREFIX=CACHE_PREFIX,
         FACTUALLY_TRUSTED_PROXY_COUNT="0",
         LOG_LEVEL="WARNING",
     )
@@ -175,12 +187,12 @@ def servers(django_db_setup, tmp_path_factory):
     finally:
         for server in started:
             server.stop()
-        _flush_redis()
+        _delete_cache_keys()
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(servers):
-    _flush_redis()
+    _delete_cache_keys()
 
 
 def _failure_logs(servers) -> str:
@@ -342,7 +354,7 @@ def _suggest(client: httpx.Client, server: AppServer, n: int) -> httpx.Response:
 def test_the_reader_form_rate_limit_counts_across_servers(servers):
     server_a, server_b = servers
     for _attempt in range(2):  # again if the test straddled the end of a counting window
-        _flush_redis()
+        _delete_cache_keys()
         window = _window()
         # One reader's browser (one cookie jar) sent anywhere by the load balancer.
         jar: dict[str, str] = {}

@@ -23,7 +23,15 @@ from factually import pagecache
 from reports import caching, workflow
 from reports.models import ChangeKind, FollowUpQuestion, Report, Topic, Verdict
 from sources import merging, retiring
-from tests.conftest import make_report, make_source, make_topic, publish_now, stored_pages
+from tests.conftest import (
+    delete_redis_keys,
+    make_report,
+    make_source,
+    make_topic,
+    publish_now,
+    redis_test_prefix,
+    stored_pages,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 TOLERANT = "factually.cache.TolerantRedisCache"  # what settings make of a redis:// CACHE_URL
@@ -480,11 +488,15 @@ def two_servers_on_redis(settings):
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
     except redis.exceptions.RedisError as error:
         pytest.skip(f"Redis is not reachable at {REDIS_URL} ({error}): start it to run this.")
-    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    prefix = redis_test_prefix()
+    backend = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": prefix,
+    }
     settings.CACHES = {"default": backend, "first": dict(backend), "second": dict(backend)}
-    caches["first"].clear()
     yield settings
-    caches["first"].clear()
+    delete_redis_keys(REDIS_URL, prefix)
 
 
 def test_on_redis_a_publication_on_one_server_reaches_the_other(two_servers_on_redis, live, commit):
@@ -593,15 +605,14 @@ DEAD_REDIS = "redis://127.0.0.1:1/14"  # nothing listens on port 1: refused at o
 
 @pytest.fixture
 def redis_that_fails_on_demand(two_servers_on_redis):
-    """The page cache on Redis (DB 14), and `failing()`: the cache refuses every command in
-    the block, as when Redis is down or unreachable from this server at that moment."""
+    """The page cache on the tests' Redis database, and `failing()`: the cache refuses every
+    command in the block, as when Redis is down or unreachable from this server at that moment."""
     settings = two_servers_on_redis
     settings.CACHES = {
         **settings.CACHES,
-        "default": {"BACKEND": TOLERANT, "LOCATION": REDIS_URL},
+        "default": {**settings.CACHES["first"], "BACKEND": TOLERANT},
         "dead": {"BACKEND": TOLERANT, "LOCATION": DEAD_REDIS},
     }
-    caches["default"].clear()
 
     @contextmanager
     def failing():
@@ -611,8 +622,7 @@ def redis_that_fails_on_demand(two_servers_on_redis):
         finally:
             settings.FACTUALLY_PAGE_CACHE = "default"
 
-    yield failing
-    caches["default"].clear()
+    return failing
 
 
 def cached_twice(client, url: str) -> None:
