@@ -15,6 +15,7 @@ import random
 import re
 import sys
 from collections import Counter
+from urllib.parse import quote_plus
 
 # Marks the answer among whatever else the apps print while starting.
 PREFIX = "BENCH_TARGETS "
@@ -58,14 +59,20 @@ def main(argv: list[str]) -> None:
     frequent = claim_words.most_common(1)[0][0]
     vocabulary = sorted(words)
     rng.shuffle(vocabulary)
-    # The mixed load searches for some words; the latency loop for others (bench/search.py:
-    # common, rare and absent words, typos, pairs), none of them in the mix, so none cached.
-    mixed = vocabulary[:60]
-    queries = [q for _, q in search_bench.interleaved(search_bench.queries()) if q not in mixed]
+    # The latency loop searches for every query of bench/search.py (common, rare and absent
+    # words, typos, pairs: at least 200 different); the mixed load for other words, so that
+    # none of the loop's is cached.
+    queries = [q for _, q in search_bench.interleaved(search_bench.queries())]
+    # Generated texts have few distinct words, most of them in the loop: pairs fill the mix.
+    mixed = [word for word in vocabulary if word not in set(queries)][:60]
+    while len(mixed) < 60:
+        pair = " ".join(rng.sample(vocabulary, 2))
+        if pair not in queries and pair not in mixed:
+            mixed.append(pair)
     slugs = list(live.filter(pk__in=sample[:300]).values_list("slug", flat=True))
     soak = (
         ["/", "/?page=2", "/reports/", "/reports/?verdict=false", "/reports/?page=3"]
-        + [f"/reports/?q={word}" for word in mixed]
+        + [f"/reports/?q={quote_plus(words)}" for words in mixed]
         + [f"/reports/{slug}/" for slug in slugs]
         + [f"/reports/{largest['slug']}/"] * 5
     )
