@@ -90,38 +90,16 @@ class SearchPage:
     walked: bool = False
 
 
-def search_page(
-    text: str,
-    *,
-    ranked: bool,
-    page_number: int,
-    per_page: int,
-    start: str,
-    stop: str,
-    verdict_id: int | None = None,
-    topic_id: int | None = None,
-    since: datetime.date | None = None,
-    until: datetime.date | None = None,
-) -> SearchPage:
+def search_page(text: str, **options) -> SearchPage:
     """The page `page_number` (0 or out of range: the last) of the live reports whose
-    search entries match `text` and the filters, best (or, unless `ranked`, newest) first.
+    search entries match `text` and the filters, best (or, unless `ranked`, newest) first;
+    `options` are those of `statement`.
 
     One round trip: the search statement between two that switch sequential scans off and
     back (see WALK_SHARE: every step of the plan is an index's, chosen here). On the
     database the router reads the search table from (a replica, for public reads).
     """
-    sql, params = statement(
-        text,
-        ranked=ranked,
-        page_number=page_number,
-        per_page=per_page,
-        start=start,
-        stop=stop,
-        verdict_id=verdict_id,
-        topic_id=topic_id,
-        since=since,
-        until=until,
-    )
+    sql, params = statement(text, **options)
     with connections[router.db_for_read(SearchEntry)].cursor() as cursor:
         # Three statements in one message: Django's psycopg cursors bind parameters on the
         # client (not OPTIONS["server_side_binding"], which allows one statement only).
