@@ -36,14 +36,21 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(scope="module")
-def varnish(live_server):
+def varnish(live_server, django_db_blocker):
     """One varnishd for the module, in front of the live server."""
     why = available()
     if why:
         pytest.fail(f"Front cache tests need Varnish: {why}.", pytrace=False)
     port = int(live_server.url.rsplit(":", 1)[1])
-    # The health probe runs between tests too, when only Django's "testserver" is allowed.
-    with Varnish(port, secret=SECRET, host_header="testserver", storage="malloc,64m") as running:
+    # The health probe (/healthz, which asks the database) runs between tests too, when
+    # pytest-django blocks database access: two refused probes in a row (a slow test set-up)
+    # made Varnish call the app sick and answer 503 to the next tests. Every test here is
+    # transactional, so the probe's SELECT between them touches nothing a test sees.
+    # And between tests only Django's "testserver" host is allowed.
+    with (
+        django_db_blocker.unblock(),
+        Varnish(port, secret=SECRET, host_header="testserver", storage="malloc,64m") as running,
+    ):
         yield running
 
 
