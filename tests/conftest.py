@@ -13,6 +13,8 @@ import uuid
 import hypothesis
 import pytest
 from django.core.cache import caches
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 from factually import pagecache
 from reports import roles, workflow
@@ -28,6 +30,36 @@ hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatabl
 _sequence = itertools.count(1)
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
+# Live servers on SQLite: the in-memory test database is one connection, which Django hands
+# to every request thread of the live server. Two requests at once (htmx asking the source
+# finder while the editor types) used it together and SQLite answered "bad parameter or other
+# API misuse" (a 503 in a browser test, seen in CI). Requests, not connections (a browser
+# keeps several open), take turns on it; the wait is bounded, so a request that calls the
+# live server itself is slowed, never deadlocked.
+SQLITE_TURN_SECONDS = 10
+
+
+class _TakingTurnsOnSQLite(ThreadedWSGIServer):
+    turn = threading.Lock()
+
+    def set_app(self, application):
+        if not self.connections_override:  # a database server: one connection per thread
+            return super().set_app(application)
+
+        def taking_turns(environ, start_response):
+            took = self.turn.acquire(timeout=SQLITE_TURN_SECONDS)
+            try:
+                return application(environ, start_response)
+            finally:
+                if took:
+                    self.turn.release()
+
+        return super().set_app(taking_turns)
+
+
+LiveServerThread.server_class = _TakingTurnsOnSQLite
 
 
 def redis_test_prefix() -> str:
