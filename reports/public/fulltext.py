@@ -225,6 +225,32 @@ _PLANNED_AS_BEFORE = """
     SELECT set_config('enable_seqscan', current_setting('factually.enable_seqscan'), true)
 """
 
+# Both forms of a search for `{query}`, the walk chosen when `{walk}` is true.
+_FOUND_SQL = """
+    (SELECT e.version_id, e.checked_on, e.published_at,
+            CASE WHEN %(ranked)s THEN ts_rank(%(weights)s::float4[], e.search_vector, {query})
+            END AS rank
+     FROM reports_searchentry e
+     WHERE {walk}
+       AND ts_match_vq(e.search_vector, {query})
+       AND {filters}
+     ORDER BY e.checked_on DESC, e.published_at DESC
+     LIMIT %(candidates)s)
+    UNION ALL
+    (SELECT e.version_id, e.checked_on, e.published_at, NULL::real
+     FROM reports_searchentry e
+     WHERE NOT {walk}
+       AND e.search_vector @@ {query}
+       AND {filters}
+     ORDER BY e.checked_on + 0 DESC, e.published_at DESC
+     LIMIT %(candidates)s)
+"""
+
+
+def _found(query: str, walk: str) -> str:
+    return _FOUND_SQL.replace("{query}", query).replace("{walk}", walk)
+
+
 # Each search comes in two forms, of which the one-time filters (a subquery on the plan)
 # run one: the date index walked newest first, testing each row ("ts_match_vq", the @@
 # operator as a function, which no index answers), until enough match, ranking those as it
@@ -246,26 +272,7 @@ exact_plan AS (
     FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS l(lexeme)
     LEFT JOIN reports_searchword w ON w.word = l.lexeme
 ),
-exact_found AS (
-    (SELECT e.version_id, e.checked_on, e.published_at,
-            CASE WHEN %(ranked)s THEN ts_rank(%(weights)s::float4[], e.search_vector,
-                                             websearch_to_tsquery('english', %(text)s))
-            END AS rank
-     FROM reports_searchentry e
-     WHERE (SELECT walk FROM exact_plan)
-       AND ts_match_vq(e.search_vector, websearch_to_tsquery('english', %(text)s))
-       AND {filters}
-     ORDER BY e.checked_on DESC, e.published_at DESC
-     LIMIT %(candidates)s)
-    UNION ALL
-    (SELECT e.version_id, e.checked_on, e.published_at, NULL::real
-     FROM reports_searchentry e
-     WHERE NOT (SELECT walk FROM exact_plan)
-       AND e.search_vector @@ websearch_to_tsquery('english', %(text)s)
-       AND {filters}
-     ORDER BY e.checked_on + 0 DESC, e.published_at DESC
-     LIMIT %(candidates)s)
-),
+exact_found AS ({exact_found}),
 exact AS (
     -- Only the newest MAX_RANKED are ranked and listed.
     SELECT f.version_id, f.checked_on, f.published_at,
@@ -306,26 +313,7 @@ corrected AS (
     ) grouped
     HAVING count(*) > 0
 ),
-similar_found AS (
-    (SELECT e.version_id, e.checked_on, e.published_at,
-            CASE WHEN %(ranked)s THEN ts_rank(%(weights)s::float4[], e.search_vector,
-                                             (SELECT q FROM corrected))
-            END AS rank
-     FROM reports_searchentry e
-     WHERE (SELECT walk FROM corrected)
-       AND ts_match_vq(e.search_vector, (SELECT q FROM corrected))
-       AND {filters}
-     ORDER BY e.checked_on DESC, e.published_at DESC
-     LIMIT %(candidates)s)
-    UNION ALL
-    (SELECT e.version_id, e.checked_on, e.published_at, NULL::real
-     FROM reports_searchentry e
-     WHERE NOT (SELECT walk FROM corrected)
-       AND e.search_vector @@ (SELECT q FROM corrected)
-       AND {filters}
-     ORDER BY e.checked_on + 0 DESC, e.published_at DESC
-     LIMIT %(candidates)s)
-),
+similar_found AS ({similar_found}),
 similar_ranked AS (
     SELECT f.version_id, f.checked_on, f.published_at,
            CASE WHEN %(ranked)s THEN coalesce(f.rank, (
@@ -401,3 +389,10 @@ LEFT JOIN (
 ) ON true
 ORDER BY s.position
 """
+_SEARCH_SQL = _SEARCH_SQL.replace(
+    "{exact_found}",
+    _found("websearch_to_tsquery('english', %(text)s)", walk="(SELECT walk FROM exact_plan)"),
+).replace(
+    "{similar_found}",
+    _found("(SELECT q FROM corrected)", walk="(SELECT walk FROM corrected)"),
+)
