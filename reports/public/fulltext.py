@@ -215,14 +215,21 @@ def _worth_fuzzy(text: str) -> bool:
 # read, and would answer a word in a few percent of the reports by reading every vector.
 # The statement below picks the index of each step itself (a one-time filter on the share
 # of reports holding the rarest word: see WALK_SHARE); with sequential scans off, PostgreSQL
-# keeps to them. Local to the transaction, and set back after the statement (inside a
-# transaction, such as a test's, it would otherwise last until its end).
+# keeps to them. No parallel workers either: at 100,000 reports PostgreSQL started them for
+# the form not taken (7 ms a search, before its one-time filter said it returns nothing), and
+# under many readers the work they split only competes with the other searches. Local to the
+# transaction, and set back after the statement (inside a transaction, such as a test's, it
+# would otherwise last until its end).
 _PLANNED_BY_INDEXES = """
-    SELECT set_config('factually.enable_seqscan', current_setting('enable_seqscan'), true),
-           set_config('enable_seqscan', 'off', true)
+    SELECT set_config('factually.seqscan', current_setting('enable_seqscan'), true),
+           set_config('enable_seqscan', 'off', true),
+           set_config('factually.workers',
+                      current_setting('max_parallel_workers_per_gather'), true),
+           set_config('max_parallel_workers_per_gather', '0', true)
 """
 _PLANNED_AS_BEFORE = """
-    SELECT set_config('enable_seqscan', current_setting('factually.enable_seqscan'), true)
+    SELECT set_config('enable_seqscan', current_setting('factually.seqscan'), true),
+           set_config('max_parallel_workers_per_gather', current_setting('factually.workers'), true)
 """
 
 # Both forms of a search for `{query}`, the walk chosen when `{walk}` is true.

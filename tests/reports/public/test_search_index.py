@@ -218,6 +218,26 @@ def test_a_search_never_reads_a_whole_table(query, params):
     assert not [scan for scan in scans if scan[1] == "Seq Scan"]
 
 
+@postgresql_only
+@pytest.mark.parametrize("query", ["bread", "sourdough", "sourdugh"])
+def test_a_search_is_planned_without_parallel_workers_and_leaves_the_setting_as_it_was(query):
+    """Workers cost more than they save when every reader searches at once."""
+    for n in range(4):
+        published(f"Bread claim {n}.")
+    published("Sourdough bread claim.")
+    search_index.analyze()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 4")
+
+        settings = plan(query)["Settings"]  # those not at their defaults, as planned
+        search_page(query)
+
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        assert cursor.fetchone()[0] == "4"
+    assert settings["max_parallel_workers_per_gather"] == "0"
+    assert settings["enable_seqscan"] == "off"
+
+
 def search_page(text: str, **options) -> fulltext.SearchPage:
     return fulltext.search_page(
         text, ranked=True, page_number=1, per_page=20, start="[", stop="]", **options
@@ -226,35 +246,42 @@ def search_page(text: str, **options) -> fulltext.SearchPage:
 
 def plan_scans(text: str, **options) -> list[tuple[str, str, str | None, int]]:
     """(table, scan, index, loops) of each table read by the search statement as it ran."""
+    return [
+        (node["Relation Name"], node["Node Type"], node.get("Index Name"), node["Actual Loops"])
+        for node in _plan(text, **options)
+        if "Relation Name" in node
+    ]
+
+
+def _plan(text: str, **options) -> list[dict]:
+    """Every step of the search statement's plan as it ran."""
+    nodes = []
+
+    def walk(node):
+        nodes.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan(text, **options)["Plan"])
+    return nodes
+
+
+def plan(text: str, **options) -> dict:
+    """The search statement's plan as it ran (EXPLAIN ANALYZE), with the settings it was
+    planned with that are not at their defaults."""
     sql, params = fulltext.statement(
         text, ranked=True, page_number=1, per_page=20, start="[", stop="]", **options
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{fulltext._PLANNED_BY_INDEXES}; EXPLAIN (ANALYZE, FORMAT JSON) {sql}; "
+            f"{fulltext._PLANNED_BY_INDEXES}; EXPLAIN (ANALYZE, SETTINGS, FORMAT JSON) {sql}; "
             f"{fulltext._PLANNED_AS_BEFORE}",
             params,
         )
         cursor.nextset()
-        (plan,) = cursor.fetchone()
+        (explained,) = cursor.fetchone()
         cursor.nextset()
-    scans = []
-
-    def walk(node):
-        if "Relation Name" in node:
-            scans.append(
-                (
-                    node["Relation Name"],
-                    node["Node Type"],
-                    node.get("Index Name"),
-                    node["Actual Loops"],
-                )
-            )
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk(plan[0]["Plan"])
-    return scans
+    return explained[0]
 
 
 @postgresql_only
