@@ -25,7 +25,7 @@ _HEADINGS = {"h2", "h3"}
 def verdict_badge(verdict) -> SafeString:
     """The verdict's name as a badge coloured by its slug ("No verdict yet" without one)."""
     if not verdict:
-        return mark_safe('<span class="verdict verdict--none">No verdict yet</span>')
+        return mark_safe('<span class="verdict verdict--none">No verdict yet</span>')  # constant
     return mark_safe(  # both parts escaped
         f'<span class="verdict verdict--{escape(verdict.slug)}">'
         f'<span class="visually-hidden">Verdict: </span>{escape(verdict.name)}</span>'

@@ -21,6 +21,8 @@ from tests.reports.public.test_search import claims
 
 pytestmark = pytest.mark.django_db
 
+DAY = datetime.timedelta(days=1)
+
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL full-text and trigram search"
 )
@@ -330,6 +332,45 @@ def test_walking_the_date_index_or_sorting_the_matches_lists_the_same(
     response = client.get("/reports/", {"q": "bread", "sort": "newest"})
 
     assert claims(response) == ["Bread claim 0.", "Bread claim 1.", "Bread claim 2."]
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("margin", "window_read"),
+    [(1.0, True), (0.25, False)],  # the window holds the four newest matches, or too few
+)
+def test_a_word_in_some_reports_lists_its_newest_matches_from_the_newest_entries(
+    client, monkeypatch, margin, window_read
+):
+    """The window of newest entries is read alone when it holds enough matches; when it
+    does not (the word was common long ago), every match is, and the list is the same."""
+    monkeypatch.setattr(fulltext, "MAX_RANKED", 3)
+    monkeypatch.setattr(fulltext, "FEW", 1)  # four found: no similar words looked for
+    monkeypatch.setattr(fulltext, "WALK_SHARE", 0.9)
+    monkeypatch.setattr(fulltext, "WINDOW_SHARE", 0.1)
+    monkeypatch.setattr(fulltext, "WINDOW_MARGIN", margin)
+    for age in range(8):  # a bread claim every other day
+        published(f"Bread claim {age}.", checked_on=datetime.date(2026, 1, 20) - 2 * DAY * age)
+        published(f"Other claim {age}.", checked_on=datetime.date(2026, 1, 19) - 2 * DAY * age)
+    search_index.analyze()  # the share (half the reports) is read from the word table
+
+    response = client.get("/reports/", {"q": "bread", "sort": "newest"})
+
+    assert claims(response) == ["Bread claim 0.", "Bread claim 1.", "Bread claim 2."]
+    assert "More than 3 fact-checks" in response.content.decode()
+    # Rows fetched through the words' index: a Bitmap Heap Scan over its Bitmap Index Scan.
+    fetched = [
+        node["Actual Rows"]
+        for node in _plan("bread")
+        if node["Node Type"] == "Bitmap Heap Scan"
+        and node["Actual Loops"]
+        and any(child.get("Index Name") == "search_entry_vector" for child in node["Plans"])
+    ]
+    # Four candidates (three listed, one to tell there are more); bread in half the reports.
+    if window_read:  # since the 9th newest entry (4 × 1 ÷ ½ before it): 5 of the 8 matches
+        assert fetched == [5]
+    else:  # since the 3rd (4 × ¼ ÷ ½ before it): 2 matches, too few; then all 8
+        assert fetched == [2, 8]
 
 
 @postgresql_only
