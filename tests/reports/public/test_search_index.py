@@ -240,6 +240,31 @@ def test_a_search_is_planned_without_parallel_workers_and_leaves_the_setting_as_
     assert settings["enable_seqscan"] == "off"
 
 
+@postgresql_only
+def test_every_search_runs_one_plan_prepared_once_per_connection():
+    """Parsing and planning the statement cost more than running it: it is prepared the
+    first time a connection searches, and every search runs its one generic plan."""
+    for n in range(3):
+        published(f"Bread claim {n}.")
+    search_index.analyze()
+    counted = """
+        SELECT count(*), coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0)
+        FROM pg_prepared_statements WHERE statement LIKE '%%reports_searchword%%'
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(counted)
+        _, generic_before, custom_before = cursor.fetchone()
+
+        for query in ["bread", "sourdough", "claim bread", "breadd", '"bread claim"']:
+            search_page(query)
+
+        cursor.execute(counted)
+        statements, generic, custom = cursor.fetchone()
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        assert cursor.fetchone()[0] == "auto"  # as before the searches
+    assert (statements, generic - generic_before, custom - custom_before) == (1, 5, 0)
+
+
 def search_page(text: str, **options) -> fulltext.SearchPage:
     return fulltext.search_page(
         text, ranked=True, page_number=1, per_page=20, start="[", stop="]", **options
