@@ -17,9 +17,9 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-import psycopg
 from django.db import connections, router
 
+from factually import prepared
 from reports.public.models import SearchEntry
 from reports.public.search_index import EXCERPT_CHARACTERS
 
@@ -109,7 +109,16 @@ def search_page(text: str, **options) -> SearchPage:
     database the router reads the search table from (a replica, for public reads).
     """
     sql, params = statement(text, **options)
-    rows = _prepared_rows(connections[router.db_for_read(SearchEntry)], sql, params)
+    # Prepared once per connection and run with its one generic plan: parsing and planning
+    # it cost more than running it for most searches; every choice that depends on the
+    # query's words is made while it runs (one-time filters), so one plan serves them all.
+    rows = prepared.rows(
+        connections[router.db_for_read(SearchEntry)],
+        sql,
+        params,
+        before=_PLANNED_BY_INDEXES,
+        after=_PLANNED_AS_BEFORE,
+    )
     total, capped, approximate, corrected, walked, number = rows[0][:6]
     return SearchPage(_hits(rows), total, number, capped, approximate, corrected, walked)
 
@@ -155,41 +164,6 @@ def statement(
         "snippet_options": f"StartSel={start}, StopSel={stop}, {SNIPPET_OPTIONS}",
     }
     return _SEARCH_SQL.replace("{filters}", _filters(verdict_id, topic_id, since, until)), params
-
-
-class _PreparedCursor(psycopg.Cursor):
-    """Parameters bound on the server, and each statement prepared the first time a
-    connection runs it (Django's own cursors bind on the client and prepare nothing)."""
-
-    def execute(self, query, params=None, *, prepare=True, binary=None):
-        return super().execute(query, params, prepare=prepare, binary=binary)
-
-
-def _prepared_rows(connection, sql: str, params: dict) -> list[tuple]:
-    """The rows of `sql`, prepared once per connection and run with its generic plan,
-    between the statements that set the planner's options and set them back: a pipeline,
-    so one round trip and one transaction (outside an atomic block) for the three.
-
-    Parsing and planning the search statement cost more than running it (1.5 to 2 ms of
-    a word found nowhere's 2 ms at 100,000 reports); every choice that depends on the
-    query's words is made while it runs (one-time filters), so one plan serves them all.
-    Logged (one query, as the three in one message were before), and its errors raised, as
-    Django's own queries are.
-    """
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = connection.connection
-    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    with (
-        _PreparedCursor(raw) as options,
-        wrap(_PreparedCursor(raw)) as search,
-        connection.wrap_database_errors,
-    ):
-        with raw.pipeline():
-            options.execute(_PLANNED_BY_INDEXES)
-            search.execute(sql, params)
-            options.execute(_PLANNED_AS_BEFORE)
-        return search.fetchall()
 
 
 def _hits(rows: list[tuple]) -> list[Hit]:
@@ -258,7 +232,7 @@ def _worth_fuzzy(text: str) -> bool:
 # keeps to them. No parallel workers either: at 100,000 reports PostgreSQL started them for
 # the form not taken (7 ms a search, before its one-time filter said it returns nothing), and
 # under many readers the work they split only competes with the other searches. And the
-# statement's one generic plan (`_prepared_rows`). Local to the transaction, and set back
+# statement's one generic plan (`search_page`). Local to the transaction, and set back
 # after the statement (inside a transaction, such as a test's, it would otherwise last until
 # its end).
 _PLANNED_BY_INDEXES = """
@@ -342,7 +316,7 @@ def _found(name: str, query: str, plan: str) -> str:
 # enough there; or all of its matches, sorted ("checked_on + 0": an order no index offers).
 # The newest MAX_RANKED are then ranked. Nothing is ranked for a list by date.
 # `{filters}` are the verdict, topic and dates (`_filters`). One plan serves every query
-# (`_prepared_rows`): nothing in it depends on the words but through those filters.
+# (`search_page`): nothing in it depends on the words but through those filters.
 _SEARCH_SQL = """
 WITH
 live AS (

@@ -28,7 +28,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from factually import pagecache
+from factually import pagecache, prepared
 from reports.models import PublishedVersion, Topic, Verdict
 from reports.public import fulltext
 
@@ -78,9 +78,12 @@ class Choices:
                     for d in PublishedVersion.objects.live().dates("checked_on", "year", "DESC")
                 ],
             )
-        with connections[router.db_for_read(PublishedVersion)].cursor() as cursor:
-            cursor.execute(_CHOICES_SQL, {"verdicts": verdicts, "topics": topics})
-            verdict_rows, topic_rows, years = cursor.fetchone()
+        # Prepared once per connection: planning it cost more than running it.
+        ((verdict_rows, topic_rows, years),) = prepared.rows(
+            connections[router.db_for_read(PublishedVersion)],
+            _CHOICES_SQL,
+            {"verdicts": verdicts, "topics": topics},
+        )
         fields = ["id", "name", "slug"]
         return cls(
             # As .only("name", "slug") reads them: another field is read when first used.
