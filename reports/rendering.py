@@ -417,6 +417,14 @@ def _fill(request, page: str, origin: str, notice: str, outdated_from, links: st
     return page
 
 
+def delete_superseded(report_id: int) -> int:
+    """Delete the stored pages of a report's versions that are no longer live (corrected,
+    taken down): never served again, since a version that goes live is always a new one
+    with a page of its own. Returns how many went."""
+    pages = StoredArticle.objects.filter(version__report_id=report_id, version__is_live=False)
+    return pages.delete()[0]
+
+
 def forget_articles(versions: QuerySet[PublishedVersion] | None = None) -> int:
     """Empty the stored pages of `versions` (default: all), whose curated data changed, so
     the next view renders them again; a render begun before does not store its result."""

@@ -420,9 +420,10 @@ def _take_down(report: Report, step: str, to: str, *, by, comment: str) -> Trans
 
 def _publication_changed(report: Report, before: caching.Shown) -> None:
     """What follows a change of the live version (published, corrected, taken down): search
-    finds the new one or none, and cached pages go stale once the transaction commits
-    (those showing it `before` the change too)."""
+    finds the new one or none, the stored pages of versions no longer live go, and cached
+    pages go stale once the transaction commits (those showing it `before` the change too)."""
     search_index.refresh([report.pk])
+    rendering.delete_superseded(report.pk)
     caching.publication_changed(report=report, before=before)
 
 
