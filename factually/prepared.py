@@ -10,7 +10,10 @@ transaction mode, give it max_prepared_statements (1.21 and later).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import psycopg
+from django.db.backends.utils import CursorDebugWrapper
 
 
 class _PreparedCursor(psycopg.Cursor):
@@ -25,18 +28,18 @@ def rows(connection, sql: str, params: dict | None = None, *, before: str = "", 
     """The rows of `sql` run on the Django `connection` as a prepared statement, between
     the statements `before` and `after` if given (setting planner options and setting them
     back): all in one pipeline, so one round trip and, outside an atomic block, one
-    transaction. Logged as one query."""
+    transaction. Logged as one query, timed from sending to the last row."""
     # As Django's connection.cursor(): a connection that failed its health check (the
     # database restarted) is replaced before use, not used and found broken.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = connection.connection
-    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
     with (
         _PreparedCursor(raw) as options,
-        wrap(_PreparedCursor(raw)) as cursor,
+        _PreparedCursor(raw) as cursor,
         connection.wrap_database_errors,
+        _logged(connection, cursor, sql, params),
     ):
         with raw.pipeline():
             if before:
@@ -45,3 +48,13 @@ def rows(connection, sql: str, params: dict | None = None, *, before: str = "", 
             if after:
                 options.execute(after)
         return cursor.fetchall()
+
+
+def _logged(connection, cursor, sql: str, params):
+    """Where Django logs its queries (DEBUG, tests' query counts): this one too, with the
+    time the pipeline took (its statements run when it ends, not when they are queued)."""
+    if not connection.queries_logged:
+        return nullcontext()
+    return CursorDebugWrapper(cursor, connection).debug_sql(
+        sql, params, use_last_executed_query=True
+    )
