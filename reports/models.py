@@ -561,7 +561,15 @@ class PublishedVersion(models.Model):
                 fields=["-checked_on", "-published_at"],
                 condition=Q(is_live=True),
                 name="live_version_order",
-            )
+            ),
+            # A verdict's list (/verdicts/<slug>/, ?verdict=): newest first from the index
+            # alone. Through the order above, a verdict given to one report in six read some
+            # 6,000 rows of this wide table to count the newest thousand (10 ms at 100,000).
+            models.Index(
+                fields=["verdict", "-checked_on", "-published_at"],
+                condition=Q(is_live=True),
+                name="live_version_by_verdict",
+            ),
         ]
 
     def __str__(self):
