@@ -295,8 +295,11 @@ def newest_first(versions, *, page_number=None, per_page: int | None = None) -> 
     """
     per_page = per_page or settings.FACTUALLY_REPORTS_PER_PAGE
     ordered = versions.order_by(*NEWEST)
-    # Only the ids: annotations a caller added would be computed for each row counted.
-    count = ordered.values("pk")[: MAX_LISTED + 1].count()
+    # Only the ids: annotations a caller added would be computed for each row counted. In
+    # no order: a count capped at MAX_LISTED + 1 is the same whichever rows it reaches, and
+    # in date order a topic's count walked every live version until it had enough (150 ms
+    # for a topic on one report in six at 100,000 reports; 7 ms by the topic's own rows).
+    count = versions.order_by().values("pk")[: MAX_LISTED + 1].count()
     listed = min(count, MAX_LISTED)
     paginator = _CountedPaginator(ordered, per_page, count=listed)
     capped_at = MAX_LISTED if count > MAX_LISTED else None

@@ -811,3 +811,19 @@ def test_a_verdicts_list_is_read_from_the_verdict_index_not_every_live_version()
 
     assert "live_version_by_verdict" in plan
     assert "Filter" not in plan  # every row the index gives is one of the verdict's
+
+
+def test_a_topics_count_is_not_read_in_date_order(client):
+    """A capped count is the same in any order; in date order a topic's count walked every
+    live version until it had enough (150 ms at 100,000 reports, 7 ms by the topic's rows)."""
+    health = make_topic(name="Health", slug="health")
+    for n in range(3):
+        published(claim=f"Claim {n}.", topics=[health] if n else [])
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/topics/health/")
+
+    assert response.status_code == 200
+    assert "2 fact-checks" in response.content.decode()
+    (count,) = [query["sql"] for query in queries if "COUNT(" in query["sql"]]
+    assert "ORDER BY" not in count
