@@ -104,10 +104,10 @@ for _database in DATABASES.values():
         # A database host that does not answer gives the 503 page in seconds, not minutes
         # (factually.health); ?connect_timeout= in the URL overrides it.
         _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-        # Search prepares its statement once per connection (reports.public.fulltext);
-        # Django's own cursors bind on the client and never prepare. Without a threshold,
-        # psycopg prepares nothing. Behind PgBouncer in transaction mode, give it
-        # max_prepared_statements (1.21 and later).
+        # Searches and the filter choices are prepared once per connection
+        # (factually.prepared); Django's own cursors bind on the client and never prepare.
+        # Without a threshold, psycopg prepares nothing. Behind PgBouncer in transaction
+        # mode, give it max_prepared_statements (1.21 and later).
         _database["OPTIONS"].setdefault("prepare_threshold", 5)
 DATABASE_ROUTERS = ["factually.routers.ReplicaRouter"]
 

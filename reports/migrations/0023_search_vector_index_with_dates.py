@@ -13,22 +13,21 @@ from django.contrib.postgres.operations import BtreeGinExtension
 from django.db import migrations
 
 
-def index_with_dates(apps, schema_editor):
+def _index(schema_editor, columns: str) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP INDEX search_entry_vector")
         schema_editor.execute(
-            "CREATE INDEX search_entry_vector ON reports_searchentry"
-            " USING gin (search_vector, (checked_on - DATE '1970-01-01')) WITH (fastupdate = off)"
+            f"CREATE INDEX search_entry_vector ON reports_searchentry"
+            f" USING gin ({columns}) WITH (fastupdate = off)"
         )
+
+
+def index_with_dates(apps, schema_editor):
+    _index(schema_editor, "search_vector, (checked_on - DATE '1970-01-01')")
 
 
 def index_words_only(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX search_entry_vector")
-        schema_editor.execute(
-            "CREATE INDEX search_entry_vector ON reports_searchentry"
-            " USING gin (search_vector) WITH (fastupdate = off)"
-        )
+    _index(schema_editor, "search_vector")
 
 
 class Migration(migrations.Migration):

@@ -252,7 +252,8 @@ _PLANNED_AS_BEFORE = """
 """
 
 # How a search for `{query}` finds its newest MAX_RANKED + 1 matches, as `{plan}` chose:
-# `{name}_found`, from the walk, the window if it held enough, or every match of the GIN index.
+# `{name}_found`, from the walk, the window if it held enough, or every match of the GIN
+# index; then `{name}_ranked`, the newest MAX_RANKED with their rank.
 _FOUND_SQL = """
 {name}_window AS (
     SELECT e.version_id, e.checked_on, e.published_at
@@ -289,6 +290,17 @@ _FOUND_SQL = """
        AND {filters}
      ORDER BY e.checked_on + 0 DESC, e.published_at DESC
      LIMIT %(candidates)s)
+),
+{name}_ranked AS (
+    -- Only the newest MAX_RANKED are ranked and listed.
+    SELECT f.version_id, f.checked_on, f.published_at,
+           CASE WHEN %(ranked)s THEN coalesce(f.rank, (
+               SELECT ts_rank(%(weights)s::float4[], e.search_vector, {query})
+               FROM reports_searchentry e WHERE e.version_id = f.version_id
+           )) END AS rank
+    FROM (SELECT * FROM {name}_found
+          ORDER BY checked_on DESC, published_at DESC, version_id DESC
+          LIMIT %(max_ranked)s) f
 )"""
 
 # What `{shares}` (one row: `share`, the share of the reports holding the query's rarest
@@ -332,18 +344,6 @@ exact_share AS (
 ),
 exact_plan AS ({exact_plan}),
 {exact_found},
-exact AS (
-    -- Only the newest MAX_RANKED are ranked and listed.
-    SELECT f.version_id, f.checked_on, f.published_at,
-           CASE WHEN %(ranked)s THEN coalesce(f.rank, (
-               SELECT ts_rank(%(weights)s::float4[], e.search_vector,
-                              websearch_to_tsquery('english', %(text)s))
-               FROM reports_searchentry e WHERE e.version_id = f.version_id
-           )) END AS rank
-    FROM (SELECT * FROM exact_found
-          ORDER BY checked_on DESC, published_at DESC, version_id DESC
-          LIMIT %(max_ranked)s) f
-),
 similar_words AS (
     -- Few found: each query word's English stem, then its nearest archive words.
     SELECT t.n, near.word, near.documents
@@ -374,19 +374,9 @@ corrected AS (
 ),
 similar_plan AS ({similar_plan}),
 {similar_found},
-similar_ranked AS (
-    SELECT f.version_id, f.checked_on, f.published_at,
-           CASE WHEN %(ranked)s THEN coalesce(f.rank, (
-               SELECT ts_rank(%(weights)s::float4[], e.search_vector, (SELECT q FROM corrected))
-               FROM reports_searchentry e WHERE e.version_id = f.version_id
-           )) END AS rank
-    FROM (SELECT * FROM similar_found
-          ORDER BY checked_on DESC, published_at DESC, version_id DESC
-          LIMIT %(max_ranked)s) f
-),
 found AS (
     SELECT version_id, checked_on, published_at, rank, true AS exact
-    FROM exact
+    FROM exact_ranked
     WHERE NOT EXISTS (SELECT FROM corrected)
     UNION ALL
     -- A reader who typed a real word wants it before its neighbours: the exact matches,
@@ -394,7 +384,7 @@ found AS (
     (SELECT coalesce(x.version_id, s.version_id), coalesce(x.checked_on, s.checked_on),
             coalesce(x.published_at, s.published_at), coalesce(s.rank, x.rank),
             x.version_id IS NOT NULL
-     FROM exact x FULL JOIN similar_ranked s ON s.version_id = x.version_id
+     FROM exact_ranked x FULL JOIN similar_ranked s ON s.version_id = x.version_id
      WHERE EXISTS (SELECT FROM corrected)
      ORDER BY 5 DESC, 2 DESC, 3 DESC, 1 DESC
      LIMIT %(max_ranked)s)
@@ -410,7 +400,7 @@ numbered AS (
 counted AS (
     SELECT count(*) AS total,
            (SELECT count(*) FROM exact_found) > %(max_ranked)s AS capped,
-           count(*) > 0 AND EXISTS (SELECT FROM corrected) AND NOT EXISTS (SELECT FROM exact)
+           count(*) > 0 AND EXISTS (SELECT FROM corrected) AND NOT EXISTS (SELECT FROM exact_ranked)
                AS approximate,
            (SELECT q::text FROM corrected) AS corrected,
            coalesce((SELECT walk FROM similar_plan), (SELECT walk FROM exact_plan)) AS walked,
