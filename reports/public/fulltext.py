@@ -4,8 +4,9 @@ One statement per search page (`search_page`), answering with exactly the rows s
 finds the newest MAX_RANKED + 1 entries whose vector matches, ranks those, and, when it
 finds fewer than FEW, looks each query word up among the archive's words (`SearchWord`,
 trigram index) and searches again with the similar words, exact matches listed first. The
-page's rows come with their highlights (cut from each entry's short stored excerpt), the
-verdict and the topics; the total and the page number with them.
+page's rows come with their short stored excerpt and the words to mark in it (the forms
+each entry writes for the query's lexemes, stored with the entry), the verdict and the
+topics; the total and the page number with them.
 
 Raw SQL on purpose: this is the hottest path of the site, and building the same search
 through the ORM cost more Python time (about 9 ms a page) than PostgreSQL took to run it.
@@ -21,7 +22,6 @@ from django.db import connections, router
 
 from factually import prepared
 from reports.public.models import SearchEntry
-from reports.public.search_index import EXCERPT_CHARACTERS
 
 # The full-text search finding fewer reports than this also looks for similar words.
 FEW = 5
@@ -56,23 +56,20 @@ WALK_SHARE = 0.3
 # range read would cost more than the matches it spares.
 WINDOW_SHARE = 0.05
 WINDOW_MARGIN = 2.0
-# Highlights: the claim whole, the excerpt in two fragments.
-SNIPPET_OPTIONS = "MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=' … '"
 
 
 @dataclass
 class Hit:
-    """A report found, with what its card shows; `claim_headline` and `snippet` mark the
-    words found between the `start` and `stop` given to `search_page`."""
+    """A report found, with what its card shows: `excerpt` is the start of its summary and
+    body, `forms` the words its claim and excerpt write for the query's (lower case)."""
 
     id: int
     slug: str
     claim: str
     checked_on: datetime.date
     verdict: VerdictShown
-    claim_headline: str
-    snippet: str
-    summary_text: str
+    excerpt: str
+    forms: list[str]
     # {"name", "slug"} of each topic, by name: as PublishedVersion.topic_links.
     topic_links: list[dict] = field(default_factory=list)
 
@@ -129,8 +126,6 @@ def statement(
     ranked: bool,
     page_number: int,
     per_page: int,
-    start: str,
-    stop: str,
     verdict_id: int | None = None,
     topic_id: int | None = None,
     since: datetime.date | None = None,
@@ -159,9 +154,6 @@ def statement(
         "walk_share": WALK_SHARE,
         "window_share": WINDOW_SHARE,
         "window_margin": WINDOW_MARGIN,
-        "excerpt": EXCERPT_CHARACTERS,
-        "claim_options": f"StartSel={start}, StopSel={stop}, HighlightAll=true",
-        "snippet_options": f"StartSel={start}, StopSel={stop}, {SNIPPET_OPTIONS}",
     }
     return _SEARCH_SQL.replace("{filters}", _filters(verdict_id, topic_id, since, until)), params
 
@@ -174,9 +166,8 @@ def _hits(rows: list[tuple]) -> list[Hit]:
             claim=claim,
             checked_on=checked_on,
             verdict=VerdictShown(verdict_name, verdict_slug),
-            claim_headline=claim_headline,
-            snippet=snippet,
-            summary_text=summary_text,
+            excerpt=excerpt,
+            forms=forms or [],
             topic_links=sorted(
                 ({"name": name, "slug": topic_slug} for name, topic_slug in topics or []),
                 key=lambda topic: (topic["name"].casefold(), topic["name"]),
@@ -190,9 +181,8 @@ def _hits(rows: list[tuple]) -> list[Hit]:
             checked_on,
             verdict_name,
             verdict_slug,
-            claim_headline,
-            snippet,
-            summary_text,
+            excerpt,
+            forms,
             topics,
         ) in rows
         if pk is not None
@@ -331,6 +321,11 @@ def _found(name: str, query: str, plan: str) -> str:
 # (`search_page`): nothing in it depends on the words but through those filters.
 _SEARCH_SQL = """
 WITH
+exact_query AS (
+    -- Parsed and stemmed once: written where it is used, the one generic plan (a parameter
+    -- is not a constant) parsed it again for every row the walk tested.
+    SELECT websearch_to_tsquery('english', %(text)s) AS q
+),
 live AS (
     -- The live reports, as ANALYZE (autovacuum, bulk loads) last counted them.
     SELECT greatest(reltuples, 1)::float8 AS reports
@@ -418,14 +413,23 @@ shown AS (
     WHERE n.position > (p.number - 1) * %(per_page)s AND n.position <= p.number * %(per_page)s
 ),
 marked AS (
-    SELECT coalesce((SELECT q FROM corrected), websearch_to_tsquery('english', %(text)s)) AS q
+    -- The lexemes to mark: those of the query searched, but the ones it leaves out (!).
+    SELECT ARRAY(
+        SELECT DISTINCT replace(m[2], '''''', '''')
+        FROM regexp_matches(
+            coalesce((SELECT q FROM corrected), (SELECT q FROM exact_query))::text,
+            '(!?)''((?:[^'']|'''')+)''', 'g') AS m
+        WHERE m[1] = ''
+    ) AS lexemes
 )
 -- Totals on every row, and one row without a hit when nothing is shown.
 SELECT c.total, c.capped, c.approximate, c.corrected, c.walked, p.number,
        s.version_id, v.slug, e.claim, e.checked_on, d.name, d.slug,
-       ts_headline('english', e.claim, m.q, %(claim_options)s),
-       ts_headline('english', left(e.excerpt, %(excerpt)s), m.q, %(snippet_options)s),
-       v.summary_text,
+       e.excerpt,
+       -- The words written for them in this entry's claim and excerpt.
+       ARRAY(SELECT DISTINCT form
+             FROM unnest(m.lexemes) AS l(lexeme),
+                  jsonb_array_elements_text(e.word_forms -> l.lexeme) AS form),
        (SELECT json_agg(json_build_array(t.name, t.slug))
         FROM reports_publishedversion_topics pt JOIN reports_topic t ON t.id = pt.topic_id
         WHERE pt.publishedversion_id = s.version_id)
@@ -433,7 +437,7 @@ FROM counted c CROSS JOIN shown_page p CROSS JOIN marked m
 LEFT JOIN (
     shown s
     JOIN reports_searchentry e ON e.version_id = s.version_id
-    -- The versions table for the rows shown only, by primary key: their address and summary.
+    -- The versions table for the rows shown only, by primary key: their address.
     JOIN reports_publishedversion v ON v.id = s.version_id
     JOIN reports_verdict d ON d.id = e.verdict_id
 ) ON true
@@ -444,7 +448,7 @@ _SEARCH_SQL = (
     .replace("{similar_plan}", _PLAN_SQL.replace("{shares}", "corrected"))
     .replace(
         "{exact_found}",
-        _found("exact", "websearch_to_tsquery('english', %(text)s)", plan="exact_plan"),
+        _found("exact", "(SELECT q FROM exact_query)", plan="exact_plan"),
     )
     .replace("{similar_found}", _found("similar", "(SELECT q FROM corrected)", plan="similar_plan"))
 )

@@ -24,19 +24,15 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 
 from factually import pagecache, prepared
 from reports.models import PublishedVersion, Topic, Verdict
-from reports.public import fulltext
+from reports.public import fulltext, snippets
 
 # Longer queries are cut: nobody types more, and every word costs the database.
 MAX_QUERY_LENGTH = 200
 # Terms of a query SQLite matches (each one is a LIKE over three columns).
 MAX_WORDS = 8
-SNIPPET_WORDS = 40
 # Lists without a search page through the newest this many (see newest_first).
 MAX_LISTED = 1000
 NEWEST = ("-checked_on", "-published_at")
@@ -45,11 +41,7 @@ PERIODS = {"month": "Past month", "year": "Past year"}
 SORTS = {"relevance": "Best match", "newest": "Newest first"}
 DEFAULT_SORT = "relevance"
 
-# Where a highlighted word starts and stops, in text that is escaped before they become
-# <mark> tags (private-use characters: no report contains them).
-START, STOP = "\ue000", "\ue001"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ue000\ue001]")
-_MARKED = re.compile(f"{START}([^{START}{STOP}]*){STOP}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A "quoted phrase" (its closing quote optional) or a word, either after an optional minus.
 _TERM = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
@@ -284,7 +276,9 @@ def find(filters: Filters, *, page_number=None, per_page: int | None = None) -> 
         condition &= ~anywhere if excluded else anywhere
     paginator = Paginator(versions.filter(condition).order_by(*NEWEST), per_page)
     page = paginator.get_page(page_number)
-    _add_plain_snippets(page, [term for term, excluded in terms if not excluded])
+    page.object_list = list(page.object_list)
+    found = snippets.pattern((term for term, excluded in terms if not excluded), whole_words=False)
+    _mark_found(page.object_list, found, text="summary_text")
     return Results(page, paginator.count)
 
 
@@ -314,8 +308,6 @@ def _postgres_search(filters: Filters, *, per_page: int, page_number) -> Results
         ranked=filters.ranked,
         page_number=_page_number(page_number),
         per_page=per_page,
-        start=START,
-        stop=STOP,
         verdict_id=filters.verdict.pk if filters.verdict else None,
         topic_id=filters.topic.pk if filters.topic else None,
         since=since,
@@ -323,7 +315,9 @@ def _postgres_search(filters: Filters, *, per_page: int, page_number) -> Results
     )
     paginator = _CountedPaginator([], per_page, count=found.count)
     page = Page(found.hits, found.number, paginator)
-    _add_headlines(page)
+    # Every hit's forms are forms of the query's lexemes: marked wherever they are written.
+    words = snippets.pattern((form for hit in found.hits for form in hit.forms), whole_words=True)
+    _mark_found(found.hits, words, text="excerpt")
     capped_at = fulltext.MAX_RANKED if found.capped else None
     return Results(page, found.count, approximate=found.approximate, capped_at=capped_at)
 
@@ -376,48 +370,12 @@ def _terms(text: str) -> list[tuple[str, bool]]:
 # Snippets -----------------------------------------------------------------------------------
 
 
-def _add_headlines(page: Page) -> None:
-    """Give each hit of `page` (fulltext.Hit, marked by START and STOP) its highlighted
-    claim and snippet."""
-    for version in page.object_list:
-        found = version.snippet or ""
-        version.marked_claim = highlighted(version.claim_headline or version.claim)
-        # A report found by a similar word has nothing to highlight: its summary reads better.
-        version.snippet = (
-            highlighted(found)
-            if START in found
-            else highlighted(Truncator(version.summary_text).words(SNIPPET_WORDS))
-        )
-
-
-def _add_plain_snippets(page: Page, words: list[str]) -> None:
-    """Without PostgreSQL: the summary, from a little before the first word found."""
-    versions = list(page.object_list)
-    page.object_list = versions
-    # With only words left out, nothing to mark: (?!) never matches.
-    alternatives = "|".join(re.escape(word) for word in words) or "(?!)"
-    pattern = re.compile(alternatives, re.IGNORECASE)
+def _mark_found(versions: list, found, *, text: str) -> None:
+    """Give each version or search hit its `marked_claim` and `snippet`, the words `found`
+    marked (reports.public.snippets), the snippet cut from its attribute `text`."""
     for version in versions:
-        text = _CONTROL.sub(" ", version.summary_text)
-        tokens = text.split()
-        first = next((i for i, token in enumerate(tokens) if pattern.search(token)), 0)
-        start = max(0, first - 8)
-        shown = " ".join(tokens[start : start + SNIPPET_WORDS])
-        shown = pattern.sub(_mark, shown)
-        version.marked_claim = highlighted(pattern.sub(_mark, _CONTROL.sub(" ", version.claim)))
-        prefix = "… " if start else ""
-        suffix = " …" if start + SNIPPET_WORDS < len(tokens) else ""
-        version.snippet = highlighted(f"{prefix}{shown}{suffix}")
-
-
-def _mark(match: re.Match) -> str:
-    return f"{START}{match.group(0)}{STOP}"
-
-
-def highlighted(text: str) -> SafeString:
-    """`text`, escaped, with the spans between START and STOP in <mark>; stray marks dropped."""
-    html = _MARKED.sub(r"<mark>\1</mark>", escape(text))
-    return mark_safe(html.replace(START, "").replace(STOP, ""))  # escaped above
+        version.marked_claim = snippets.marked(version.claim, found)
+        version.snippet = snippets.snippet(getattr(version, text), found)
 
 
 # The page -----------------------------------------------------------------------------------

@@ -454,7 +454,7 @@ MARK_SAFE = {
     "reports/newsroom/highlighting.py": 1,  # uncited highlights, built from escaped text
     "reports/newsroom/changes.py": 2,  # diffs, built from escaped text
     "reports/public/structured_data.py": 1,  # JSON-LD with <, > and & escaped
-    "reports/public/search.py": 1,  # escaped snippets with our own <mark> tags
+    "reports/public/snippets.py": 2,  # escaped claims and snippets with our own <mark> tags
     "reports/templatetags/cards.py": 3,  # cards and verdict badges built from escaped values
 }
 CODE_DIRS = ["factually", "reports", "sources"]

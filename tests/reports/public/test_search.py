@@ -713,20 +713,6 @@ def test_sqlite_terms(query, terms):
     assert search._terms(query) == terms
 
 
-@pytest.mark.parametrize(
-    ("text", "html"),
-    [
-        ("plain", "plain"),
-        (f"a {search.START}word{search.STOP} b", "a <mark>word</mark> b"),
-        (f"{search.START}<b>{search.STOP} & x", "<mark>&lt;b&gt;</mark> &amp; x"),
-        (f"stray {search.STOP}end {search.START}open", "stray end open"),
-        (f"{search.START}{search.START}x{search.STOP}", "<mark>x</mark>"),
-    ],
-)
-def test_highlighted_escapes_and_marks_only_balanced_spans(text, html):
-    assert search.highlighted(text) == html
-
-
 @postgresql_only
 def test_newest_first_lists_the_newest_matches_when_more_match(client, monkeypatch):
     monkeypatch.setattr(fulltext, "MAX_RANKED", 3)

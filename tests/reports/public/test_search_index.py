@@ -167,6 +167,37 @@ def test_the_corrected_query_names_the_archive_words_similar_to_each_word():
 
 
 @postgresql_only
+def test_every_form_written_for_a_word_searched_is_marked(client):
+    published(
+        "Vaccinated children ran, a trial says.",
+        summary="The vaccines and a vaccine-led trial; nothing vaccinal.",
+    )
+
+    content = client.get("/reports/", {"q": "vaccination -autism"}).content.decode()
+
+    assert "<mark>Vaccinated</mark> children ran, a trial says." in content
+    assert "The <mark>vaccines</mark> and a <mark>vaccine</mark>-led trial" in content
+    assert "nothing <mark>vaccinal</mark>." in content  # English stemming: "vaccin" too
+    assert client.get("/reports/", {"q": "vaccination -trial"}).content.count(b"<mark>") == 0
+
+
+@postgresql_only
+def test_the_words_marked_follow_a_correction(client):
+    report = published("Owls can turn their heads all the way round.")
+    Report.objects.filter(pk=report.pk).update(
+        claim="Owls rotate their heads by three quarters.",
+        updated_at=F("published_at") + datetime.timedelta(seconds=1),
+    )
+    report.refresh_from_db()
+    publish_now(report, note="The claim was misquoted.")
+
+    content = client.get("/reports/", {"q": "rotating owl"}).content.decode()
+
+    assert "<mark>Owls</mark> <mark>rotate</mark> their heads by three quarters." in content
+    assert entry(report).claim == "Owls rotate their heads by three quarters."
+
+
+@postgresql_only
 def test_a_word_beyond_the_excerpt_is_found_and_the_summary_shown(client):
     body = "Padding words here. " * (search_index.EXCERPT_CHARACTERS // 10) + "Narwhals."
     published("Unicorns are real.", summary="A short summary.", body=body)
@@ -266,9 +297,7 @@ def test_every_search_runs_one_plan_prepared_once_per_connection():
 
 
 def search_page(text: str, **options) -> fulltext.SearchPage:
-    return fulltext.search_page(
-        text, ranked=True, page_number=1, per_page=20, start="[", stop="]", **options
-    )
+    return fulltext.search_page(text, ranked=True, page_number=1, per_page=20, **options)
 
 
 def plan_scans(text: str, **options) -> list[tuple[str, str, str | None, int]]:
@@ -296,9 +325,7 @@ def _plan(text: str, **options) -> list[dict]:
 def plan(text: str, **options) -> dict:
     """The search statement's plan as it ran (EXPLAIN ANALYZE), with the settings it was
     planned with that are not at their defaults."""
-    sql, params = fulltext.statement(
-        text, ranked=True, page_number=1, per_page=20, start="[", stop="]", **options
-    )
+    sql, params = fulltext.statement(text, ranked=True, page_number=1, per_page=20, **options)
     with connection.cursor() as cursor:
         cursor.execute(
             f"{fulltext._PLANNED_BY_INDEXES}; EXPLAIN (ANALYZE, SETTINGS, FORMAT JSON) {sql}; "
