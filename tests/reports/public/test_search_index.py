@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import re
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -130,6 +132,23 @@ def test_generated_reports_are_in_the_search_table():
     assert SearchEntry.objects.count() == 3
     if connection.vendor == "postgresql":
         assert SearchWord.objects.filter(word="evid").exists()  # "evidence", stemmed
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_leaves_the_search_table_counted_and_all_visible():
+    generate(30, seed=3, sources=40)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples, relpages, relallvisible FROM pg_class"
+            " WHERE oid = 'reports_searchentry'::regclass"
+        )
+        tuples, pages, all_visible = cursor.fetchone()
+    assert tuples == 30
+    # Index-only scans over the entries (the window's first day) read no table pages.
+    assert pages > 0
+    assert all_visible == pages
 
 
 # Search reads it (PostgreSQL)
@@ -296,6 +315,32 @@ def test_every_search_runs_one_plan_prepared_once_per_connection():
     assert (statements, generic - generic_before, custom - custom_before) == (1, 5, 0)
 
 
+@postgresql_only
+def test_a_search_parses_its_query_once_not_for_every_entry_it_walks():
+    """The one generic plan cannot fold the query's parsing into a constant: written where
+    the walk tests each entry, websearch_to_tsquery ran for every row read."""
+    for n in range(4):
+        published(f"Bread claim {n}.")
+    search_index.analyze()
+    sql, params = fulltext.statement("bread", ranked=True, page_number=1, per_page=20)
+    connection.ensure_connection()
+    # Bound on the server, as search_page runs it: planned with parameters, not values.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(fulltext._PLANNED_BY_INDEXES)
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        (explained,) = cursor.fetchone()
+        cursor.execute(fulltext._PLANNED_AS_BEFORE)
+
+    walked = [
+        node["Filter"]
+        for node in _nodes(explained[0]["Plan"])
+        if node.get("Index Name") == "search_entry_order" and node.get("Actual Loops")
+    ]
+    assert walked  # "bread" is in every report: the date index is walked
+    assert "websearch_to_tsquery" not in walked[0]
+    assert re.search(r"ts_match_vq\(search_vector, \$\d+\)", walked[0])
+
+
 def search_page(text: str, **options) -> fulltext.SearchPage:
     return fulltext.search_page(text, ranked=True, page_number=1, per_page=20, **options)
 
@@ -311,15 +356,11 @@ def plan_scans(text: str, **options) -> list[tuple[str, str, str | None, int]]:
 
 def _plan(text: str, **options) -> list[dict]:
     """Every step of the search statement's plan as it ran."""
-    nodes = []
+    return _nodes(plan(text, **options)["Plan"])
 
-    def walk(node):
-        nodes.append(node)
-        for child in node.get("Plans", []):
-            walk(child)
 
-    walk(plan(text, **options)["Plan"])
-    return nodes
+def _nodes(node: dict) -> list[dict]:
+    return [node, *(found for child in node.get("Plans", []) for found in _nodes(child))]
 
 
 def plan(text: str, **options) -> dict:
