@@ -41,7 +41,6 @@ PERIODS = {"month": "Past month", "year": "Past year"}
 SORTS = {"relevance": "Best match", "newest": "Newest first"}
 DEFAULT_SORT = "relevance"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A "quoted phrase" (its closing quote optional) or a word, either after an optional minus.
 _TERM = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
@@ -192,7 +191,7 @@ class Filters:
 
 def clean_query(text: str) -> str:
     """The query as searched: control characters out, spaces collapsed, length capped."""
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    text = " ".join(snippets.CONTROL.sub(" ", text).split())
     return text[:MAX_QUERY_LENGTH].strip()
 
 

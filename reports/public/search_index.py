@@ -35,17 +35,18 @@ VECTOR_SQL = """
     || setweight(to_tsvector('english', coalesce(v.body_text, '')), 'C')
 """
 EXCERPT_SQL = "left(v.summary_text || E'\\n\\n' || v.body_text, %s)"
-# Each lexeme of the claim and the excerpt (`{text}`), with the words written for it there,
+# Each lexeme of an entry's claim and excerpt (`v`), with the words written for it there,
 # in lower case ({"vaccin": ["vaccine", "vaccines"]}): what search marks, without parsing
 # and stemming every result's text again (reports.public.snippets).
 WORD_FORMS_SQL = """
     coalesce((
         SELECT jsonb_object_agg(lexeme, forms) FROM (
             SELECT l.lexeme, jsonb_agg(DISTINCT lower(d.token)) AS forms
-            FROM ts_debug('english', {text}) AS d, unnest(d.lexemes) AS l(lexeme)
+            FROM ts_debug('english', v.claim || E'\\n\\n' || v.excerpt) AS d,
+                 unnest(d.lexemes) AS l(lexeme)
             GROUP BY l.lexeme
         ) found
-    ), '{{}}')
+    ), '{}')
 """
 
 
@@ -71,7 +72,6 @@ def add_versions(versions, *, words_of_reports: list[int] | None = None) -> None
         _add_versions_plainly(versions)
         return
     subquery, params = versions.values("pk").order_by().query.sql_with_params()
-    forms = WORD_FORMS_SQL.format(text="v.claim || E'\\n\\n' || v.excerpt")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -79,7 +79,7 @@ def add_versions(versions, *, words_of_reports: list[int] | None = None) -> None
                 (version_id, report_id, checked_on, published_at, verdict_id, claim, excerpt,
                  search_vector, word_forms)
             SELECT v.id, v.report_id, v.checked_on, v.published_at, v.verdict_id, v.claim,
-                   v.excerpt, v.search_vector, {forms}
+                   v.excerpt, v.search_vector, {WORD_FORMS_SQL}
             FROM (
                 SELECT v.id, v.report_id, v.checked_on, v.published_at, v.verdict_id, v.claim,
                        {EXCERPT_SQL} AS excerpt, {VECTOR_SQL} AS search_vector

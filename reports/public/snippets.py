@@ -19,7 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 SNIPPET_WORDS = 40
 # Words a snippet shows before the first word found.
 LEAD_WORDS = 8
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters no page shows (search.clean_query takes them out of queries too).
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def pattern(words: Iterable[str], *, whole_words: bool) -> re.Pattern | None:
@@ -40,7 +41,7 @@ def pattern(words: Iterable[str], *, whole_words: bool) -> re.Pattern | None:
 
 def marked(text: str, found: re.Pattern | None) -> SafeString:
     """`text`, escaped, with every match of `found` in <mark>."""
-    return mark_safe(_marked(_CONTROL.sub(" ", text), found))  # escaped by _marked
+    return mark_safe(_marked(CONTROL.sub(" ", text), found))  # escaped by _marked
 
 
 def _marked(text: str, found: re.Pattern | None) -> str:
@@ -60,7 +61,7 @@ def _marked(text: str, found: re.Pattern | None) -> str:
 def snippet(text: str, found: re.Pattern | None) -> SafeString:
     """Up to SNIPPET_WORDS words of `text`, from LEAD_WORDS before the first match of
     `found` (from the start if nothing matches), marked; "…" where the text is cut."""
-    words = _CONTROL.sub(" ", text).split()
+    words = CONTROL.sub(" ", text).split()
     flat = " ".join(words)
     match = found.search(flat) if found is not None else None
     first = 0
